@@ -1,0 +1,6 @@
+"""Chat assistant over Chinese county justice-bureau rule-of-law reports, with cited passages."""
+
+from bot.api import Bot, answer
+from bot.models import Answer, Citation
+
+__all__ = ["Answer", "Bot", "Citation", "answer"]

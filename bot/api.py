@@ -1,0 +1,91 @@
+"""The library entry point: `Bot(settings).answer(question, history)` and a module-level `answer()`."""
+
+from __future__ import annotations
+
+import logging
+import time
+from functools import lru_cache
+from pathlib import Path
+
+from bot.answer import decide
+from bot.backends import make_backend
+from bot.config import Settings, get_settings
+from bot.embeddings import make_embedder
+from bot.ingest import Ingestor, IngestReport, Progress, catalog_path, open_store
+from bot.models import Answer, Retrieved
+from bot.query import RegionIndex, plan_query
+from bot.retrieve import HybridRetriever
+from bot.store import Catalog
+from bot.text import add_words
+
+log = logging.getLogger(__name__)
+History = list[tuple[str, str]] | list[list[str]] | None
+
+
+class Bot:
+    """Holds the index in memory; builds it on first use when it is missing."""
+
+    def __init__(self, settings: Settings | None = None, progress: Progress = log.info) -> None:
+        self.settings = settings or get_settings()
+        self.progress = progress
+        self.embedder = make_embedder(self.settings.embedder)
+        self.store = open_store(self.settings, self.embedder, progress)
+        self.catalog = Catalog.load(catalog_path(self.settings, self.embedder))
+        if not self.catalog.docs or self.store.count() < len(self.catalog.chunks):
+            progress("Building the index from the reports (first run)…")
+            self.ingest()
+        else:
+            self._reload()
+
+    def ingest(self, paths: list[Path] | None = None) -> IngestReport:
+        ingestor = Ingestor(self.settings, self.embedder, self.store, self.catalog, self.progress)
+        report = ingestor.sync(paths)
+        self._reload()
+        return report
+
+    def _reload(self) -> None:
+        metas = [d.meta for d in self.catalog.docs.values()]
+        add_words(sorted({w for m in metas for w in (m.county, m.city)}))
+        self.regions = RegionIndex.build(metas)
+        self.retriever = HybridRetriever(self.settings, self.catalog, self.store, self.embedder)
+
+    def answer(self, question: str, history: History = None, backend: str | None = None) -> Answer:
+        started = time.perf_counter()
+        engine = make_backend(backend or self.settings.llm_backend, self.settings)
+        problem = self._check(question)
+        if problem:
+            return Answer(answer=problem, refused=True, backend=engine.name)
+        pairs = [(str(u), str(a)) for u, a in (history or [])]
+        metas = {d: r.meta for d, r in self.catalog.docs.items()}
+        plan = plan_query(question.strip(), pairs, self.regions, metas)
+        hits = self.retriever.retrieve(plan)
+        evidence, related = decide(plan, hits, self.catalog, self.settings.min_support)
+        text, citations, refused = engine.generate(plan, evidence, related, self.catalog)
+        retrieved = [Retrieved(doc_id=h.chunk.doc_id, chunk_id=h.chunk.chunk_id, score=round(h.score, 6)) for h in hits]
+        latency = (time.perf_counter() - started) * 1000
+        return Answer(
+            answer=text,
+            refused=refused,
+            backend=engine.name,
+            citations=citations,
+            retrieved=retrieved,
+            latency_ms=round(latency, 1),
+        )
+
+    def _check(self, question: str) -> str | None:
+        if not question or not question.strip():
+            return "请输入问题。Please enter a question."
+        if len(question) > self.settings.max_question_chars:
+            limit = self.settings.max_question_chars
+            return f"问题太长（上限 {limit} 字）。The question is too long (limit {limit} characters)."
+        return None
+
+
+@lru_cache(maxsize=1)
+def default_bot() -> Bot:
+    return Bot()
+
+
+def answer(question: str, history: History = None, backend: str | None = None) -> Answer:
+    """Answer a question over the default index (built on first use)."""
+    return default_bot().answer(question, history=history, backend=backend)

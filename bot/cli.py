@@ -1,0 +1,93 @@
+"""`bot ingest` and `bot ask`: a thin shell over the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bot", description="Questions over county rule-of-law reports, answered with cited passages."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    ingest = sub.add_parser("ingest", help="index the seeds folder and any extra report files or folders")
+    ingest.add_argument("paths", nargs="*", type=Path, help="report files or folders (.txt .md .html .pdf .docx)")
+    ask = sub.add_parser("ask", help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    ask.add_argument("--history", type=Path, help="JSON file: a list of [user, assistant] pairs")
+    ask.add_argument("--backend", help="answer backend (default: BOT_LLM_BACKEND or extractive)")
+    return parser
+
+
+def _load_history(path: Path | None) -> list[tuple[str, str]]:
+    if path is None:
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [(str(u), str(a)) for u, a in data]
+    except (OSError, ValueError, TypeError) as exc:
+        raise SystemExit(f"bot: --history {path}: expected a JSON list of [user, assistant] pairs ({exc})") from exc
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from bot.api import Bot
+
+    missing = [p for p in args.paths if not p.exists()]
+    if missing:
+        print(f"bot: no such file or folder: {', '.join(map(str, missing))}", file=sys.stderr)
+        return 2
+    bot = Bot(progress=lambda msg: print(msg, file=sys.stderr))
+    report = bot.ingest(args.paths)
+    for name, reason in report.failed:
+        print(f"skipped {name}: {reason}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    from bot.api import Bot
+
+    history = _load_history(args.history)
+    bot = Bot(progress=lambda msg: print(msg, file=sys.stderr))
+    result = bot.answer(args.question, history=history, backend=args.backend)
+    if args.json:
+        print(result.to_json())
+        return 0
+    print(result.answer)
+    if result.citations:
+        print()
+        for c in result.citations:
+            print(f"[{c.n}] {c.title} · {c.section or '—'} · {c.doc_id}:{c.start}-{c.end}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    args = _parser().parse_args(argv)
+    try:
+        return _cmd_ingest(args) if args.command == "ingest" else _cmd_ask(args)
+    except (ValidationError, ValueError) as exc:
+        print(f"bot: configuration or input error: {_first_line(exc)}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:
+        print(f"bot: {_first_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc)
+    if isinstance(exc, ValidationError):
+        text = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""One typed settings object for the whole bot (env prefix ``BOT_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+KNOWN_EMBEDDERS = ("e5-small", "use-multilingual")
+KNOWN_BACKENDS = ("extractive",)
+
+
+class Settings(BaseSettings):
+    """Every knob the bot has. Each field maps to ``BOT_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="BOT_", extra="ignore")
+
+    data_dir: Path = Field(ROOT / ".data", description="Where the Chroma index, caches and catalog live.")
+    seeds_dir: Path = Field(ROOT / "seeds", description="Reports ingested on first use (with manifest.toml).")
+    embedder: str = Field(
+        "e5-small",
+        description="e5-small | use-multilingual | sentence-transformers:<model name or local path>.",
+    )
+    chroma_url: str | None = Field(None, description="Chroma server URL; unset = embedded PersistentClient.")
+    chroma_host: str | None = Field(None, description="Chroma server host (alternative to chroma_url).")
+    chroma_port: int = Field(8000, description="Chroma server port, used with chroma_host.")
+    llm_backend: str = Field("extractive", description="Answer backend: extractive (no LLM).")
+    top_k: int = Field(8, ge=1, le=50, description="Chunks retrieved per question (per report for list questions).")
+    bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in reciprocal-rank fusion.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in reciprocal-rank fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    min_support: float = Field(
+        0.6, ge=0, le=1, description="Share of the question's key terms a passage must hold to be an answer."
+    )
+    chunk_chars: int = Field(360, ge=80, le=2000, description="Target chunk size in characters.")
+    max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a message.")
+
+    @field_validator("embedder")
+    @classmethod
+    def _known_embedder(cls, value: str) -> str:
+        if value in KNOWN_EMBEDDERS or (value.startswith("sentence-transformers:") and len(value) > 22):
+            return value
+        raise ValueError(
+            f"unknown embedder {value!r}; use one of {', '.join(KNOWN_EMBEDDERS)} "
+            "or sentence-transformers:<model name or path>"
+        )
+
+    @field_validator("llm_backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if value not in KNOWN_BACKENDS:
+            raise ValueError(f"unknown LLM backend {value!r}; known: {', '.join(KNOWN_BACKENDS)}")
+        return value
+
+    @property
+    def chroma_server(self) -> str | None:
+        """The Chroma server URL when server mode is configured."""
+        if self.chroma_url:
+            return self.chroma_url.rstrip("/")
+        return f"http://{self.chroma_host}:{self.chroma_port}" if self.chroma_host else None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

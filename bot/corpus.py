@@ -1,0 +1,216 @@
+"""Reports as documents: reading files of any supported type, cleaning web chrome, and metadata."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
+MANIFEST_NAME = "manifest.toml"
+
+
+class CorpusError(ValueError):
+    """A file that cannot be read as a report; the message names the file and the reason."""
+
+
+class DocMeta(BaseModel):
+    """What a user sees of a report besides its text."""
+
+    doc_id: str
+    title: str
+    province: str = ""
+    city: str = ""
+    county: str = ""
+    region_en: str = ""
+    period: str = ""
+    year: int | None = None
+    publisher: str = ""
+    published: str = ""
+    source: str = ""
+
+    @property
+    def region(self) -> str:
+        """Chinese region line, most specific unit last (e.g. 山东省威海市环翠区)."""
+        return "".join(p for p in (self.province, self.city, self.county) if p)
+
+    @property
+    def label_zh(self) -> str:
+        """Short label used in answers: 环翠区（威海市）."""
+        return f"{self.county}（{self.city}）" if self.county and self.city else self.county or self.title
+
+    @property
+    def label_en(self) -> str:
+        """Short English label: Huancui District (Weihai)."""
+        parts = [p.strip() for p in self.region_en.split(",") if p.strip()]
+        if len(parts) >= 2:
+            return f"{parts[0]} ({parts[1]})"
+        return parts[0] if parts else self.label_zh
+
+
+class Document(BaseModel):
+    meta: DocMeta
+    text: str
+
+    @property
+    def doc_id(self) -> str:
+        return self.meta.doc_id
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256((self.meta.model_dump_json() + "\0" + self.text).encode()).hexdigest()[:24]
+
+
+# Lines that are page furniture of government CMS sites, never report content.
+_CHROME_LINE = re.compile(
+    r"^\s*(?:[•·]\s*)?(?:"
+    r"进入老年模式|退出老年模式|当前位置|>\s|索引号|文号|发布单位|成文日期|日期[:：]|来源[:：]|浏览次数|"
+    r"打印\s*关闭|关闭窗口|Produced By|分享到|字体[:：]?\s*[【\[]?大|【\s*打印|扫一扫|上一篇|下一篇|"
+    r"主办单位|承办单位|网站标识码|ICP备|公网安备|版权所有"
+    r")"
+)
+
+
+def clean_text(raw: str) -> str:
+    """Drop CMS chrome lines and trailing spaces; the result is the text every offset points into."""
+    text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
+    lines = [ln.rstrip().lstrip(" \t\u3000\xa0") for ln in text.split("\n")]
+    kept = [ln for ln in lines if not _CHROME_LINE.match(ln)]
+    out = re.sub(r"\n{3,}", "\n\n", "\n".join(kept))
+    return out.strip() + "\n"
+
+
+def decode_bytes(data: bytes, name: str) -> str:
+    """UTF-8 first; otherwise let charset-normalizer decide (GBK/GB18030 reports are common)."""
+    for encoding in ("utf-8-sig",):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise CorpusError(f"{name}: not text in any encoding we know (binary file?)")
+    return str(best)
+
+
+def _html_to_text(html: str) -> str:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "nav", "header", "footer", "noscript"]):
+        tag.decompose()
+    return soup.get_text("\n")
+
+
+def _pdf_to_text(data: bytes, name: str) -> str:
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        return "\n".join(page.extract_text() or "" for page in reader.pages)
+    except Exception as exc:  # pypdf raises many types for broken files
+        raise CorpusError(f"{name}: unreadable PDF ({type(exc).__name__})") from exc
+
+
+def _docx_to_text(data: bytes, name: str) -> str:
+    import docx
+
+    try:
+        return "\n".join(p.text for p in docx.Document(io.BytesIO(data)).paragraphs)
+    except Exception as exc:
+        raise CorpusError(f"{name}: unreadable DOCX ({type(exc).__name__})") from exc
+
+
+def extract_text(path: Path) -> str:
+    """Raw text of a report file, by type; raises CorpusError with the file name on failure."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise CorpusError(f"{path.name}: unsupported type {suffix or '(none)'}; use {' '.join(SUPPORTED_SUFFIXES)}")
+    data = path.read_bytes()
+    if suffix == ".pdf":
+        return _pdf_to_text(data, path.name)
+    if suffix == ".docx":
+        return _docx_to_text(data, path.name)
+    if b"\x00" in data[:4096]:
+        raise CorpusError(f"{path.name}: binary content in a text file")
+    text = decode_bytes(data, path.name)
+    return _html_to_text(text) if suffix in (".html", ".htm") else text
+
+
+_ORG = re.compile(r"([\u4e00-\u9fff]{2,6}?(?:县|区|市))司法局")
+_YEAR = re.compile(r"(20\d\d)\s*年")
+
+
+def infer_meta(doc_id: str, text: str, source: str = "") -> DocMeta:
+    """Metadata for a report that is not in the manifest: region from “XX县/区/市司法局”, year from the start."""
+    head = text[:400]
+    org = _ORG.search(head) or _ORG.search(text)
+    county = _short_unit(org.group(1)) if org else ""
+    year_match = _YEAR.search(head)
+    first_line = next((ln for ln in text.split("\n") if ln.strip()), doc_id)
+    title = first_line if len(first_line) <= 60 and not first_line.endswith("。") else f"{county}司法局报告"
+    year = int(year_match.group(1)) if year_match else None
+    return DocMeta(
+        doc_id=doc_id,
+        title=title,
+        county=county,
+        period=str(year or ""),
+        year=year,
+        publisher=f"{county}司法局" if county else "",
+        source=source,
+    )
+
+
+def _short_unit(name: str) -> str:
+    """“韶关市浈江区” → “浈江区”: keep the last administrative unit."""
+    parts = re.findall(r"[\u4e00-\u9fff]+?(?:省|市|县|区)", name)
+    return parts[-1] if parts else name
+
+
+def load_manifest(folder: Path) -> dict[str, dict]:
+    path = folder / MANIFEST_NAME
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise CorpusError(f"{path}: invalid TOML ({exc})") from exc
+
+
+def doc_id_for(path: Path) -> str:
+    """A report's id is its file stem, reduced to characters safe in ids and URLs."""
+    stem = re.sub(r"[^\w\-.]+", "_", path.stem, flags=re.UNICODE).strip("._")
+    return stem or hashlib.sha1(path.name.encode()).hexdigest()[:12]
+
+
+def read_document(path: Path, manifest: dict[str, dict] | None = None) -> Document:
+    """One report file as a cleaned Document; manifest fields override inferred ones."""
+    text = clean_text(extract_text(path))
+    if len(text.strip()) < 20:
+        raise CorpusError(f"{path.name}: no report text (empty or only page chrome)")
+    doc_id = doc_id_for(path)
+    meta = infer_meta(doc_id, text, source=path.name)
+    override = (manifest or {}).get(doc_id, {})
+    fields = {k: v for k, v in override.items() if k in DocMeta.model_fields and k != "doc_id"}
+    return Document(meta=meta.model_copy(update=fields), text=text)
+
+
+def report_files(paths: list[Path]) -> list[Path]:
+    """Expand folders into the supported report files inside them, sorted for determinism."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in SUPPORTED_SUFFIXES))
+        else:
+            found.append(path)
+    return found

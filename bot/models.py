@@ -1,0 +1,48 @@
+"""The shapes that cross module boundaries: evidence in, answers with citations out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field
+
+
+class Citation(BaseModel):
+    n: int
+    doc_id: str
+    title: str
+    region: str
+    section: str
+    start: int
+    end: int
+    text: str  # exactly document[start:end]
+
+
+class Retrieved(BaseModel):
+    doc_id: str
+    chunk_id: str
+    score: float
+
+
+class Answer(BaseModel):
+    answer: str
+    refused: bool
+    backend: str
+    citations: list[Citation] = Field(default_factory=list)
+    retrieved: list[Retrieved] = Field(default_factory=list)
+    latency_ms: float = 0.0
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=None)
+
+
+@dataclass
+class Evidence:
+    """A passage (one or more whole sentences) that may answer the question."""
+
+    doc_id: str
+    section: str
+    start: int
+    end: int
+    support: float  # share of the question's key terms the passage holds (0..1)
+    rank: float  # support plus retrieval and type bonuses, for ordering only

@@ -1,0 +1,96 @@
+"""Hybrid retrieval: BM25 over jieba tokens plus Chroma dense vectors, fused by reciprocal rank."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import bm25s
+import numpy as np
+
+from bot.config import Settings
+from bot.embeddings import Embedder
+from bot.query import QueryPlan
+from bot.store import Catalog, ChunkRecord, VectorStore
+from bot.text import QUESTION_WORDS, tokenize
+
+
+@dataclass
+class Hit:
+    chunk: ChunkRecord
+    score: float  # fused reciprocal-rank score
+    bm25_rank: int | None = None
+    dense_rank: int | None = None
+
+
+class Bm25Index:
+    """BM25 over the catalog's stored tokens (jieba runs once, at ingest)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.ids = list(catalog.chunks)
+        self.doc_of = np.array([catalog.chunks[c].doc_id for c in self.ids])
+        self._bm25 = bm25s.BM25()
+        corpus = [catalog.chunks[c].tokens or ["\u2400"] for c in self.ids]
+        if corpus:
+            self._bm25.index(corpus, show_progress=False)
+
+    def search(self, tokens: list[str], n: int, doc_ids: list[str] | None) -> list[str]:
+        if not self.ids or not tokens:
+            return []
+        scores = np.asarray(self._bm25.get_scores(tokens), dtype=np.float64)
+        if doc_ids is not None:
+            scores = np.where(np.isin(self.doc_of, doc_ids), scores, 0.0)
+        order = np.argsort(-scores, kind="stable")[:n]
+        return [self.ids[i] for i in order if scores[i] > 0]
+
+
+class HybridRetriever:
+    def __init__(self, settings: Settings, catalog: Catalog, store: VectorStore, embedder: Embedder) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.store = store
+        self.embedder = embedder
+        self.bm25 = Bm25Index(catalog)
+
+    def retrieve(self, plan: QueryPlan, k: int | None = None) -> list[Hit]:
+        """Top chunks for the question; for list questions, the top few of every report."""
+        k = k or self.settings.top_k
+        depth = min(len(self.catalog.chunks), max(50, k * 6) if not plan.is_list else 400)
+        bm25_ids = self.bm25.search(self._bm25_tokens(plan), depth, plan.doc_ids)
+        dense_ids = self._dense(plan, depth)
+        hits = self._fuse(bm25_ids, dense_ids)
+        return _per_doc(hits, max(3, k // 2)) if plan.is_list else hits[:k]
+
+    def _bm25_tokens(self, plan: QueryPlan) -> list[str]:
+        tokens = [t for t in tokenize(plan.question) if t not in QUESTION_WORDS]
+        for alternatives in plan.terms:
+            for alt in alternatives:
+                tokens.extend(tokenize(alt))
+        return list(dict.fromkeys(tokens))
+
+    def _dense(self, plan: QueryPlan, depth: int) -> list[str]:
+        if not self.catalog.chunks:
+            return []
+        vector = self.embedder.embed_query(plan.question)
+        found = self.store.query(vector, depth, plan.doc_ids)
+        # Chroma may hold vectors of an ingest that never finished: only catalogued chunks count.
+        return [cid for cid, _ in found if cid in self.catalog.chunks]
+
+    def _fuse(self, bm25_ids: list[str], dense_ids: list[str]) -> list[Hit]:
+        s = self.settings
+        hits: dict[str, Hit] = {}
+        for ranked, weight, attr in ((bm25_ids, s.bm25_weight, "bm25_rank"), (dense_ids, s.dense_weight, "dense_rank")):
+            for rank, cid in enumerate(ranked, start=1):
+                hit = hits.setdefault(cid, Hit(self.catalog.chunks[cid], 0.0))
+                hit.score += weight / (s.rrf_k + rank)
+                setattr(hit, attr, rank)
+        return sorted(hits.values(), key=lambda h: -h.score)
+
+
+def _per_doc(hits: list[Hit], per_doc: int) -> list[Hit]:
+    """Every report keeps its own best chunks, so a list answer can name each report with evidence."""
+    by_doc: dict[str, list[Hit]] = defaultdict(list)
+    for hit in hits:
+        if len(by_doc[hit.chunk.doc_id]) < per_doc:
+            by_doc[hit.chunk.doc_id].append(hit)
+    return sorted((h for group in by_doc.values() for h in group), key=lambda h: -h.score)

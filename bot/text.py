@@ -1,0 +1,134 @@
+"""Text helpers shared by indexing and querying: tokens for BM25, language, numbers, the glossary."""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_WORDISH = re.compile(r"[\u4e00-\u9fff0-9a-z%]")
+STOPWORDS = frozenset(
+    "的 了 和 与 及 等 在 是 有 对 为 以 将 把 被 从 中 上 下 也 都 并 或 之 其 "
+    "这 那 个 年 月 日 共 各 该 本 我 我们 进行 开展 工作 情况 方面 相关 有关 "
+    "一是 二是 三是 四是 五是 六是 七是 ".split()
+)
+QUESTION_WORDS = frozenset(
+    "多少 几 几个 多少次 多少件 多少人 哪些 哪个 哪几个 哪里 哪 什么 怎么 "
+    "怎样 如何 是否 有没有 吗 呢 吧 请问 一下 介绍 报告 报告中 提到 提及 "
+    "主要 请 告诉 关于 为什么 分别 比较 对比 相比 区县 县区 各区 各县 "
+    "哪些地方 地方 地区 全年 今年 总共 一共 合计 总数 数量 什么样 举措 做法 "
+    "做了 干了 具体 ".split()
+)
+
+
+def normalise(text: str) -> str:
+    """Full-width → half-width (NFKC) and lower case, so １,４５０ and 1,450 compare equal."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def normalise_numbers(text: str) -> str:
+    """Drop thousands separators inside numbers: 1,450 → 1450."""
+    return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
+
+
+@lru_cache(maxsize=1)
+def _jieba():  # type: ignore[no-untyped-def]
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def add_words(words: list[str]) -> None:
+    """Teach the segmenter corpus names (regions, programme names) so they stay whole tokens."""
+    jb = _jieba()
+    for word in words:
+        if word:
+            jb.add_word(word, freq=20000)
+
+
+def tokenize(text: str) -> list[str]:
+    """BM25 tokens: jieba search-mode words and numbers, minus stopwords and lone CJK characters."""
+    text = normalise_numbers(normalise(text))
+    tokens = []
+    for token in _jieba().lcut_for_search(text):
+        token = token.strip()
+        if not token or token in STOPWORDS or not _WORDISH.search(token):
+            continue
+        if len(token) == 1 and _CJK.match(token):
+            continue
+        tokens.append(token)
+    return tokens
+
+
+def is_english(text: str) -> bool:
+    """A question is English when Latin letters outnumber CJK characters."""
+    latin = len(re.findall(r"[A-Za-z]", text))
+    return latin > 2 * len(_CJK.findall(text))
+
+
+@lru_cache(maxsize=1)
+def glossary() -> dict[str, list[str]]:
+    path = Path(__file__).parent / "resources" / "glossary.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8"))["terms"]
+
+
+ENGLISH_STOPWORDS = frozenset(
+    "a an the of in on at to for by with from and or not no is are was were be been being do does did "
+    "have has had what which who whom whose when where why how many much any some all each every this "
+    "that these those it its they them their there here as about into than then so such can could would "
+    "should will shall may might must i me my we our you your he she his her counties county districts "
+    "district cities city report reports reported say says said tell give list show name names mention "
+    "mentioned did does year years total number numbers please also more most other between across "
+    "compare compared both either according bureau justice places place region regions local ".split()
+)
+
+
+def english_terms(question: str) -> tuple[list[list[str]], list[str]]:
+    """Glossary terms found in an English question (each a list of Chinese alternatives), and leftover words."""
+    words = re.findall(r"[a-z0-9%+\-']+", normalise(question))
+    terms: list[list[str]] = []
+    leftover: list[str] = []
+    entries = glossary()
+    i = 0
+    while i < len(words):
+        for size in (5, 4, 3, 2, 1):
+            phrase = " ".join(words[i : i + size])
+            if size <= len(words) - i and phrase in entries:
+                terms.append(entries[phrase])
+                i += size
+                break
+        else:
+            word = words[i]
+            if re.fullmatch(r"\d+(\.\d+)?%?", word):
+                terms.append([word])
+            elif word not in ENGLISH_STOPWORDS and len(word) > 2:
+                leftover.append(word)
+            i += 1
+    return terms, leftover
+
+
+@lru_cache(maxsize=1)
+def synonyms() -> dict[str, list[str]]:
+    path = Path(__file__).parent / "resources" / "synonyms.toml"
+    out: dict[str, list[str]] = {}
+    for group in tomllib.loads(path.read_text(encoding="utf-8"))["groups"]:
+        for word in group:
+            out.setdefault(word, [word]).extend(w for w in group if w != word)
+    return out
+
+
+@lru_cache(maxsize=4096)
+def parts(term: str) -> tuple[str, ...]:
+    """Words inside a compound (调解机制 → 调解, 机制), for partial credit when the whole is absent."""
+    if len(term) < 4 or not _CJK.search(term):
+        return ()
+    pieces = [p for p in _jieba().lcut(term) if len(p) >= 2]
+    if len(pieces) <= 1:  # jieba keeps 调解机制 whole: fall back to two-character halves
+        pieces = [term[i : i + 2] for i in range(0, len(term) - 1, 2)]
+    return tuple(pieces)
