@@ -196,7 +196,7 @@ def doc_id_for(path: Path) -> str:
 def read_document(path: Path, manifest: dict[str, dict] | None = None) -> Document:
     """One report file as a cleaned Document; manifest fields override inferred ones."""
     text = clean_text(extract_text(path))
-    if len(text.strip()) < 20:
+    if len(text.strip()) < 10:
         raise CorpusError(f"{path.name}: no report text (empty or only page chrome)")
     doc_id = doc_id_for(path)
     meta = infer_meta(doc_id, text, source=path.name)

@@ -118,7 +118,8 @@ class EmbeddingCache:
     def embed(self, texts: list[str], batch: int = 32) -> np.ndarray:
         keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
         found = self._lookup(keys)
-        missing = [i for i, k in enumerate(keys) if k not in found]
+        first_index = {k: i for i, k in reversed(list(enumerate(keys)))}
+        missing = [i for k, i in first_index.items() if k not in found]
         for lo in range(0, len(missing), batch):
             idx = missing[lo : lo + batch]
             vectors = self.embedder.embed_passages([texts[i] for i in idx])

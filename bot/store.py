@@ -30,8 +30,9 @@ class StoreError(RuntimeError):
 class BotEmbeddingFunction(EmbeddingFunction[Documents]):
     """Our embedder as Chroma sees it, so Chroma never falls back to its downloading default."""
 
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(self, embedder: Embedder, spec: str) -> None:
         self._embedder = embedder
+        self._spec = spec  # the configured name (e5-small, sentence-transformers:…), rebuildable
 
     def __call__(self, input: Documents) -> Embeddings:
         return list(self._embedder.embed_passages(list(input)))
@@ -44,13 +45,13 @@ class BotEmbeddingFunction(EmbeddingFunction[Documents]):
         return "fazhi-bot"
 
     def get_config(self) -> dict[str, Any]:
-        return {"embedder": self._embedder.id}
+        return {"embedder": self._spec}
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> BotEmbeddingFunction:
         from bot.embeddings import make_embedder
 
-        return BotEmbeddingFunction(make_embedder(config["embedder"]))
+        return BotEmbeddingFunction(make_embedder(config["embedder"]), config["embedder"])
 
 
 def make_client(settings: Settings) -> chromadb.api.ClientAPI:
@@ -82,7 +83,7 @@ class VectorStore:
         try:
             self._collection = make_client(settings).get_or_create_collection(
                 name=self.name,
-                embedding_function=BotEmbeddingFunction(embedder),
+                embedding_function=BotEmbeddingFunction(embedder, settings.embedder),
                 configuration={"hnsw": {"space": "cosine"}},
             )
         except StoreError:

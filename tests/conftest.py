@@ -1,0 +1,45 @@
+"""Shared fixtures: one real index over the real reports, built once per test session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.api import Bot
+from bot.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+CREDIT_DOC = "002_a9c76903e33fb38f"  # 环翠区: the only report with 信用+调解
+JINYUN_DOC = "000_09035effb4288de1"
+ZHONGLOU_DOC = "004_6dbec4c0adf09e2a"
+LINHAI_DOC = "003_49aefc5b94c96eef"
+ZHENJIANG_DOC = "001_f17da7e166bed6ca"
+
+
+@pytest.fixture(scope="session")
+def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("index")
+
+
+@pytest.fixture(scope="session")
+def settings(session_dir: Path) -> Settings:
+    return Settings(data_dir=session_dir / "data", seeds_dir=SEEDS)
+
+
+@pytest.fixture(scope="session")
+def bot(settings: Settings) -> Bot:
+    return Bot(settings)
+
+
+@pytest.fixture
+def fresh_settings(tmp_path: Path, bot: Bot) -> Settings:
+    """A private data dir and seeds copy, sharing the session's embedding cache so indexing is quick."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(bot.settings.data_dir / "embeddings.sqlite", data / "embeddings.sqlite")
+    return Settings(data_dir=data, seeds_dir=seeds)

@@ -1,0 +1,104 @@
+"""The real pipeline on the real reports: ingest → Chroma → hybrid retrieval → extractive answer."""
+
+import pytest
+
+from bot.api import Bot
+from bot.models import Answer
+from tests.conftest import CREDIT_DOC, JINYUN_DOC, LINHAI_DOC, ZHENJIANG_DOC, ZHONGLOU_DOC
+
+OTHER_COUNTIES = ("缙云", "浈江", "临海", "钟楼", "Jinyun", "Zhenjiang", "Linhai", "Zhonglou")
+
+
+def _assert_citations_are_slices(bot: Bot, answer: Answer) -> None:
+    for c in answer.citations:
+        assert c.text == bot.catalog.docs[c.doc_id].text[c.start : c.end]
+        assert f"[{c.n}]" in answer.answer
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+
+
+@pytest.mark.parametrize(
+    "question", ["which counties piloted the credit plus mediation mechanism", "哪些区县试点了信用+调解机制？"]
+)
+def test_credit_plus_mediation_names_only_huancui(bot: Bot, question: str) -> None:
+    answer = bot.answer(question)
+    assert not answer.refused
+    assert ("环翠" in answer.answer) or ("Huancui" in answer.answer)
+    assert not any(name in answer.answer for name in OTHER_COUNTIES)
+    assert {c.doc_id for c in answer.citations} == {CREDIT_DOC}
+    assert "信用+调解" in answer.citations[0].text
+    _assert_citations_are_slices(bot, answer)
+
+
+def test_english_question_gets_english_frame(bot: Bot) -> None:
+    answer = bot.answer("which counties piloted the credit plus mediation mechanism")
+    assert "Huancui District (Weihai)" in answer.answer and "report" in answer.answer
+
+
+def test_figure_not_in_reports_is_refused(bot: Bot) -> None:
+    answer = bot.answer("缙云县2023年的财政预算总额是多少？")
+    assert answer.refused
+    assert answer.answer.startswith("报告中没有找到")
+    _assert_citations_are_slices(bot, answer)  # the “may be related” passages are real slices too
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "doc"),
+    [
+        ("缙云县2023年办理了多少件法律援助案件？", "469", JINYUN_DOC),
+        ("How many legal aid cases did Jinyun handle in 2023?", "469", JINYUN_DOC),
+        ("缙云县有多少律师？", "103", JINYUN_DOC),
+        ("钟楼区2023年办理了多少件法律援助案件？", "476", ZHONGLOU_DOC),
+        ("环翠区上半年累计调处矛盾纠纷多少起？", "1143", CREDIT_DOC),
+        ("浈江区代理区政府行政应诉案件多少宗？", "39", ZHENJIANG_DOC),
+        ("临海市2020年办理以市政府作为被告的行政应诉案件多少件？", "40", LINHAI_DOC),
+    ],
+)
+def test_single_facts(bot: Bot, question: str, expected: str, doc: str) -> None:
+    answer = bot.answer(question)
+    assert not answer.refused, answer.answer
+    assert expected in answer.citations[0].text and answer.citations[0].doc_id == doc
+    assert len(answer.answer) < 400  # sentences, not whole chunks
+    _assert_citations_are_slices(bot, answer)
+
+
+def test_court_appearance_list_names_the_right_districts(bot: Bot) -> None:
+    answer = bot.answer("Which districts report a 100% court-appearance rate for agency heads?")
+    assert {c.doc_id for c in answer.citations} == {ZHENJIANG_DOC, ZHONGLOU_DOC}
+    assert "Zhenjiang District" in answer.answer and "Zhonglou District" in answer.answer
+    assert "Huancui" not in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        ("缙云县2019年办理了多少件法律援助案件？", "现有报告没有涉及2019年"),
+        ("杭州市西湖区有多少律师？", "现有报告中没有关于杭州市"),
+        ("How many lawyers are in Xihu District?", "The reports do not cover Xihu District"),
+        ("环翠区的GDP是多少？", "报告中没有找到"),
+        ("What was Zhonglou's fiscal budget in 2023?", "The reports do not say"),
+    ],
+)
+def test_unanswerable_questions_are_refused(bot: Bot, question: str, lead: str) -> None:
+    answer = bot.answer(question)
+    assert answer.refused and answer.answer.startswith(lead), answer.answer
+
+
+def test_followup_uses_history(bot: Bot) -> None:
+    first = bot.answer("缙云县有多少律师？")
+    followup = bot.answer("钟楼区呢？", history=[("缙云县有多少律师？", first.answer)])
+    assert not followup.refused
+    assert {c.doc_id for c in followup.citations} == {ZHONGLOU_DOC}
+    assert "律师" in followup.citations[0].text
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * 5000])
+def test_bad_questions_get_a_message(bot: Bot, question: str) -> None:
+    answer = bot.answer(question)
+    assert answer.refused and answer.answer and not answer.citations
+
+
+def test_retrieved_lists_the_chunks_looked_at(bot: Bot) -> None:
+    answer = bot.answer("缙云县有多少律师？")
+    assert answer.retrieved and all(r.chunk_id in bot.catalog.chunks for r in answer.retrieved)
+    assert answer.retrieved[0].doc_id == JINYUN_DOC
+    assert answer.latency_ms > 0

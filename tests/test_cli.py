@@ -1,0 +1,79 @@
+"""The installed `bot` command, run as a user would, on a private index."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from tests.conftest import CREDIT_DOC
+
+KEYS = {"answer", "refused", "backend", "citations", "retrieved", "latency_ms"}
+CITATION_KEYS = {"n", "doc_id", "title", "region", "section", "start", "end", "text"}
+
+
+@pytest.fixture
+def env(fresh_settings: Settings) -> dict[str, str]:
+    return {**os.environ, "BOT_DATA_DIR": str(fresh_settings.data_dir), "BOT_SEEDS_DIR": str(fresh_settings.seeds_dir)}
+
+
+def _bot(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("bot", path=str(Path(sys.executable).parent)) or "bot"
+    return subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_ask_json_is_exactly_one_object(env: dict[str, str]) -> None:
+    result = _bot(env, "ask", "which counties piloted the credit plus mediation mechanism", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)  # fails on anything but one JSON document
+    assert set(data) == KEYS
+    assert data["refused"] is False and data["backend"] == "extractive"
+    assert "Huancui" in data["answer"]
+    assert all(set(c) == CITATION_KEYS for c in data["citations"])
+    assert data["citations"][0]["doc_id"] == CREDIT_DOC and "信用+调解" in data["citations"][0]["text"]
+    assert all(set(r) == {"doc_id", "chunk_id", "score"} for r in data["retrieved"])
+
+
+def test_ask_refuses_budget_question(env: dict[str, str]) -> None:
+    data = json.loads(_bot(env, "ask", "缙云县2023年的财政预算总额是多少？", "--json").stdout)
+    assert data["refused"] is True
+
+
+def test_history_file(env: dict[str, str], tmp_path: Path) -> None:
+    history = tmp_path / "h.json"
+    history.write_text(
+        json.dumps([["缙云县有多少律师？", "全县现有律师103人[1]"]], ensure_ascii=False), encoding="utf-8"
+    )
+    data = json.loads(_bot(env, "ask", "钟楼区呢？", "--json", "--history", str(history)).stdout)
+    assert not data["refused"] and "钟楼" in data["answer"]
+
+
+def test_plain_output_lists_sources(env: dict[str, str]) -> None:
+    result = _bot(env, "ask", "缙云县有多少律师？")
+    assert "103" in result.stdout and "[1] 缙云县司法局2023年工作开展情况" in result.stdout
+
+
+def test_ingest_prints_progress_and_summary(env: dict[str, str], tmp_path: Path) -> None:
+    extra = tmp_path / "new.txt"
+    extra.write_text("2022年,西湖区司法局全年办理法律援助案件88件。", encoding="utf-8")
+    result = _bot(env, "ingest", str(extra))
+    assert result.returncode == 0, result.stderr
+    assert "1 added" in result.stdout and "[6/6]" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "extra_env", "message"),
+    [
+        (["ask", "hi", "--backend", "gpt-9"], {}, "unknown LLM backend 'gpt-9'"),
+        (["ask", "hi"], {"BOT_EMBEDDER": "word2vec"}, "unknown embedder 'word2vec'"),
+        (["ingest", "/no/such/file.txt"], {}, "no such file or folder"),
+    ],
+)
+def test_errors_are_one_clear_line(env: dict[str, str], args: list[str], extra_env: dict, message: str) -> None:
+    result = _bot({**env, **extra_env}, *args)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr

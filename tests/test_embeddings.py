@@ -1,0 +1,48 @@
+import numpy as np
+
+from bot.api import Bot
+from bot.config import Settings
+from bot.embeddings import EmbeddingCache, make_embedder
+from tests.conftest import CREDIT_DOC, SEEDS
+
+
+class CountingEmbedder:
+    id = "counting"
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self._inner = make_embedder("use-multilingual")
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        self.calls += len(texts)
+        return self._inner.embed_passages(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._inner.embed_query(text)
+
+
+def test_cache_embeds_each_text_once(tmp_path) -> None:
+    embedder = CountingEmbedder()
+    cache = EmbeddingCache(tmp_path / "c.sqlite", embedder)
+    first = cache.embed(["法律援助", "人民调解", "法律援助"])
+    assert embedder.calls == 2  # a text repeated within one call is embedded once
+    again = EmbeddingCache(tmp_path / "c.sqlite", embedder).embed(["人民调解", "法律援助"])
+    assert embedder.calls == 2  # and never again once cached on disk
+    np.testing.assert_allclose(again[1], first[0])
+
+
+def test_e5_ranks_the_right_passage_first() -> None:
+    e5 = make_embedder("e5-small")
+    passages = e5.embed_passages(["二是推行“信用+调解”工作机制。", "公证处出具公证书625件。"])
+    scores = passages @ e5.embed_query("credit plus mediation mechanism")
+    assert scores[0] > scores[1]
+
+
+def test_sentence_transformers_backend_end_to_end(tmp_path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", seeds_dir=SEEDS, embedder="sentence-transformers:all-MiniLM-L6-v2")
+    bot = Bot(settings)
+    assert bot.store.name.startswith("reports-st-") and bot.store.count() == len(bot.catalog.chunks)
+    vector = bot.embedder.embed_query("legal aid")
+    assert vector.shape == (384,) and abs(float(np.linalg.norm(vector)) - 1) < 1e-3
+    answer = bot.answer("哪些区县推行了信用+调解机制？")
+    assert not answer.refused and {c.doc_id for c in answer.citations} == {CREDIT_DOC}

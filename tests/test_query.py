@@ -1,0 +1,75 @@
+import pytest
+
+from bot.api import Bot
+from bot.query import plan_query
+from tests.conftest import CREDIT_DOC, JINYUN_DOC, LINHAI_DOC, ZHENJIANG_DOC, ZHONGLOU_DOC
+
+
+def _plan(bot: Bot, question: str, history: list[tuple[str, str]] | None = None):
+    metas = {d: r.meta for d, r in bot.catalog.docs.items()}
+    return plan_query(question, history or [], bot.regions, metas)
+
+
+@pytest.mark.parametrize(
+    ("question", "docs"),
+    [
+        ("缙云县2023年办理了多少件法律援助案件？", [JINYUN_DOC]),
+        ("缙云的律师有多少人", [JINYUN_DOC]),
+        ("钟楼区行政复议情况", [ZHONGLOU_DOC]),
+        ("How many mediators does Huancui have?", [CREDIT_DOC]),
+        ("What did Zhonglou District do on legal aid?", [ZHONGLOU_DOC]),
+        ("浙江的报告提到了什么", sorted([JINYUN_DOC, LINHAI_DOC])),
+        ("威海市的调解工作", [CREDIT_DOC]),
+        ("2024年的报告说了什么普法工作", [ZHENJIANG_DOC]),
+        ("2020年的法律援助", [LINHAI_DOC]),
+        ("2023年上半年的调解工作", [CREDIT_DOC]),
+        ("哪些区县推行了信用+调解", None),
+    ],
+)
+def test_region_and_period_detection(bot: Bot, question: str, docs: list[str] | None) -> None:
+    assert _plan(bot, question).doc_ids == docs
+
+
+def test_year_not_covered_is_refused_before_retrieval(bot: Bot) -> None:
+    assert _plan(bot, "缙云县2019年办理了多少件法律援助案件？").refusal == "period"
+
+
+def test_next_year_plan_is_searched_in_the_report_that_states_it(bot: Bot) -> None:
+    plan = _plan(bot, "缙云县2024年的工作计划是什么？")
+    assert plan.doc_ids == [JINYUN_DOC] and plan.year_in_text
+
+
+@pytest.mark.parametrize("question", ["杭州市西湖区有多少律师？", "How many lawyers are in Xihu District?"])
+def test_place_outside_the_corpus_is_refused(bot: Bot, question: str) -> None:
+    assert (_plan(bot, question).refusal or "").startswith("place:")
+
+
+@pytest.mark.parametrize(
+    ("question", "is_list"),
+    [
+        ("哪些区县推行了信用+调解机制？", True),
+        ("which counties piloted the credit plus mediation mechanism", True),
+        ("Compare legal aid cases across the reports", True),
+        ("缙云县有多少律师？", False),
+        ("浈江区获得了哪些荣誉", False),  # a list inside one report
+    ],
+)
+def test_list_intent(bot: Bot, question: str, is_list: bool) -> None:
+    assert _plan(bot, question).is_list is is_list
+
+
+def test_followup_takes_topic_from_history(bot: Bot) -> None:
+    plan = _plan(bot, "钟楼区呢？", [("缙云县有多少律师？", "……")])
+    assert plan.doc_ids == [ZHONGLOU_DOC]
+    assert any("律师" in alts for alts in plan.terms)
+
+
+def test_followup_keeps_region_from_history(bot: Bot) -> None:
+    plan = _plan(bot, "那法律援助案件有多少件？", [("缙云县有多少律师？", "……")])
+    assert plan.doc_ids == [JINYUN_DOC]
+
+
+def test_english_terms_come_from_the_glossary(bot: Bot) -> None:
+    plan = _plan(bot, "which counties piloted the credit plus mediation mechanism")
+    assert plan.lang == "en"
+    assert ["信用+调解"] in plan.terms
