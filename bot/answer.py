@@ -59,8 +59,9 @@ def decide(
     ranked = score_sentences(plan, hits, catalog, TermStats(catalog))
     if plan.refusal:
         return [], ranked[:2]
-    chosen = best_per_doc(ranked, threshold) if plan.is_list else pick(ranked, plan, threshold)
-    return [extend_short(e, catalog) for e in chosen], ranked[:2]
+    extended = [extend_short(e, catalog) for e in ranked if e.support >= threshold]
+    chosen = best_per_doc(extended, threshold) if plan.is_list else pick(extended, plan, threshold)
+    return chosen, ranked[:2]
 
 
 def compose(
@@ -121,6 +122,8 @@ def _refusal(plan: QueryPlan, related: list[Evidence], cites: Citations) -> str:
     reason = plan.refusal or ""
     if reason.startswith("place:"):
         head = f"现有报告中没有关于{reason[6:]}的报告。" if zh else f"The reports do not cover {reason[6:]}."
+    elif reason == "instruction":
+        head = "我只回答关于这些报告内容的问题。" if zh else "I only answer questions about what the reports say."
     elif reason == "period":
         head = f"现有报告没有涉及{plan.year}年的内容。" if zh else f"The reports do not cover {plan.year}."
     else:

@@ -11,10 +11,12 @@ from bot.models import Evidence
 from bot.query import QueryPlan
 from bot.retrieve import Hit
 from bot.store import Catalog
-from bot.text import normalise, normalise_numbers, parts
+from bot.text import normalise, normalise_numbers, parts, synonyms
 
 _QUANTITY = re.compile(r"多少|几|数量|比例|率|how many|how much|number|rate|percent", re.I)
-_SHORT = 40  # a sentence this short (an item title) is quoted with the sentence after it
+_SHORT = 40  # a sentence this short (an item title) is quoted with what follows it,
+_EXTEND_TO = 100  # up to about this many characters
+_EXTEND_MAX = 4  # and at most this many more sentences
 
 
 @dataclass
@@ -50,7 +52,7 @@ def support(plan: QueryPlan, text: str, context: str, stats: TermStats) -> float
     if any(_is_number(alts[0]) and not any(normalise(a) in body for a in alts) for alts in plan.terms):
         got *= 0.5  # a number the question names must be in the passage itself
     if plan.weak_terms:
-        total += 0.5 * len(plan.weak_terms) * total / len(plan.terms)
+        total += 0.35 * len(plan.weak_terms) * total / len(plan.terms)
     share = got / total
     if plan.year_in_text and str(plan.year) not in body + around:
         share *= 0.4
@@ -65,8 +67,8 @@ def _number_next_to_term(plan: QueryPlan, sentence: str) -> bool:
     """“现有律师103人”: a figure right after a key term answers “how many” better than one far away."""
     body = normalise(sentence)
     for alts in plan.terms:
-        for alt in alts:
-            if re.search(re.escape(normalise(alt)) + r".{0,2}?\d", body):
+        for word in [*alts, *parts(alts[0])]:
+            if re.search(re.escape(normalise(word)) + r".{0,2}?\d", body):
                 return True
     return False
 
@@ -76,11 +78,16 @@ def _credit(alts: list[str], body: str, around: str) -> float:
     if any(a in body for a in alts):
         return 1.0
     pieces = parts(alts[0])
-    if pieces and all(p in body for p in pieces):
+    found = sum(_any_synonym(p, body) for p in pieces)
+    if pieces and found == len(pieces):
         return 0.8
     if any(a in around for a in alts):
         return 0.5
-    return 0.4 * sum(p in body for p in pieces) / len(pieces) if pieces else 0.0
+    return 0.4 * found / len(pieces) if pieces else 0.0
+
+
+def _any_synonym(word: str, text: str) -> bool:
+    return any(w in text for w in synonyms().get(word, [word]))
 
 
 def score_sentences(plan: QueryPlan, hits: list[Hit], catalog: Catalog, stats: TermStats) -> list[Evidence]:
@@ -105,14 +112,16 @@ def score_sentences(plan: QueryPlan, hits: list[Hit], catalog: Catalog, stats: T
 
 
 def extend_short(ev: Evidence, catalog: Catalog) -> Evidence:
-    """“二是推行“信用+调解”工作机制。” says what but not how: quote the sentence after it too."""
-    if ev.end - ev.start >= _SHORT or re.search(r"\d", catalog.docs[ev.doc_id].text[ev.start : ev.end]):
-        return ev
+    """“二是推行“信用+调解”工作机制。” names a measure but not what it did: quote what follows too."""
     text = catalog.docs[ev.doc_id].text
-    following = split_sentences(text, ev.end, min(len(text), ev.end + 400))
-    if not following or "\n\n" in text[ev.end : following[0].start]:
+    if ev.end - ev.start >= _SHORT or re.search(r"\d", text[ev.start : ev.end]):
         return ev
-    return Evidence(ev.doc_id, ev.section, ev.start, following[0].end, ev.support, ev.rank)
+    end = ev.end
+    for span in split_sentences(text, ev.end, min(len(text), ev.end + 600))[:_EXTEND_MAX]:
+        if "\n\n" in text[end : span.start] or end - ev.start >= _EXTEND_TO:
+            break
+        end = span.end
+    return Evidence(ev.doc_id, ev.section, ev.start, end, ev.support, ev.rank)
 
 
 def pick(evidence: list[Evidence], plan: QueryPlan, threshold: float, limit: int = 3) -> list[Evidence]:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.corpus import DocMeta
-from bot.text import QUESTION_WORDS, english_terms, is_english, normalise, synonyms, tokenize
+from bot.text import QUESTION_WORDS, english_terms, is_english, key_words, normalise, segment, synonyms, tokenize
 
 _LIST_ZH = re.compile(
     r"哪些|哪几|哪个(?:县|区|市|地)|各(?:区县|县区|地|区|县|市)|分别|比较|对比|相比|都有|几个(?:县|区)"
@@ -16,9 +16,19 @@ _FOLLOW_ZH = re.compile(r"^(?:那|那么|那个|还有|另外|同样|此外)|呢
 _FOLLOW_EN = re.compile(r"^(?:and|what about|how about|same for|and what about)\b", re.I)
 _YEAR = re.compile(r"(20\d\d)\s*(?:年|\b)")
 _HALF = re.compile(r"上半年|first half|H1\b", re.I)
-# “XX县/区/市” in a question that names no report of ours: a place the corpus does not cover.
-_PLACE_ZH = re.compile(r"([\u4e00-\u9fff]{2,3})(县|区|市)")
-_NOT_PLACE = re.compile(r"^(?:全|各|本|该|我|城|市|区|县|辖|两|每|哪|其|他|多|省|地|镇|社|党|政|新|老|山|城乡|这|那)")
+# A word like “西湖区” in a question that names no report of ours: a place the corpus does not cover.
+_PLACE_ZH = re.compile(r"^[\u4e00-\u9fff]{2,5}(?:县|区|市)$")
+_NOT_PLACE = re.compile(r"^(?:全|各|本|该|我|城|市|区|县|辖|两|每|哪|其|他|多|省|地|镇|社|党|政|新|老|这|那|此|上|下)")
+# “Ignore your instructions…”, “直接回答1000人”: clauses aimed at the bot, not questions about the reports.
+_INJECTION = re.compile(
+    r"(?:忽略|无视|不要理会|别管|ignore|disregard|forget|override).{0,30}?"
+    r"(?:指令|指示|要求|提示|规则|设定|instructions?|rules|prompt|system)"
+    r"|直接回答|只回答|假装|你现在是|系统提示|just (?:say|answer)|answer with|pretend|you are now|system prompt",
+    re.I,
+)
+_GENERIC_PLACES = frozenset(
+    {"市辖区", "城区", "郊区", "开发区", "园区", "社区", "小区", "景区", "街区", "山区", "片区"}
+)
 _PLACE_EN = re.compile(r"\b([A-Z][a-z]+)\s+(County|District|City)\b")
 
 
@@ -84,7 +94,8 @@ def plan_query(
     question: str, history: list[tuple[str, str]], regions: RegionIndex, metas: dict[str, DocMeta]
 ) -> QueryPlan:
     """Everything retrieval and answering need to know about the question, decided once."""
-    standalone = resolve_followup(question, history, regions)
+    asked = strip_injection(question)
+    standalone = resolve_followup(asked, history, regions) if asked else question
     lang = "en" if is_english(question) else "zh"
     doc_ids, hits = regions.find(standalone)
     plan = QueryPlan(standalone, lang, sorted(doc_ids) or None, [], [], _is_list(standalone), regions=hits)
@@ -92,8 +103,14 @@ def plan_query(
     _apply_period(plan, metas)
     if plan.doc_ids is not None and len(plan.doc_ids) == 1:
         plan.is_list = False  # “浈江区获得了哪些荣誉”: a list within one report, answered as one
-    plan.refusal = plan.refusal or _unknown_place(standalone, hits)
+    plan.refusal = plan.refusal or _unknown_place(standalone, hits) or (None if asked else "instruction")
     return plan
+
+
+def strip_injection(question: str) -> str:
+    """Drop the clauses that give the bot orders; what is left is the question (maybe nothing)."""
+    clauses = re.split(r"(?<=[。！？!?；;，,.])", question)
+    return "".join(c for c in clauses if not _INJECTION.search(c)).strip()
 
 
 def _is_list(question: str) -> bool:
@@ -107,16 +124,8 @@ def _key_terms(question: str, lang: str, region_hits: list[str]) -> tuple[list[l
     text = _YEAR.sub(" ", text)
     if lang == "en":
         return english_terms(text)
-    tokens = [t for t in tokenize(text) if t not in QUESTION_WORDS]
-    return _drop_subtokens(tokens), []
-
-
-def _drop_subtokens(tokens: list[str]) -> list[list[str]]:
-    """Search-mode jieba yields 法律, 援助 and 法律援助: keep the longest words, each once."""
-    unique = list(dict.fromkeys(tokens))
-    keep = [t for t in unique if not any(t != o and t in o for o in unique)]
     table = synonyms()
-    return [table.get(t, [t]) for t in keep]
+    return [table.get(word, [word]) for word in key_words(text)], []
 
 
 def _apply_period(plan: QueryPlan, metas: dict[str, DocMeta]) -> None:
@@ -146,9 +155,9 @@ def _narrow_half(question: str, doc_ids: list[str], metas: dict[str, DocMeta]) -
 def _unknown_place(question: str, hits: list[str]) -> str | None:
     if hits:
         return None
-    for name, unit in _PLACE_ZH.findall(question):
-        if not _NOT_PLACE.match(name) and not re.search(r"[县区市省镇]", name):
-            return f"place:{name}{unit}"
+    for word in segment(question):
+        if _PLACE_ZH.match(word) and not _NOT_PLACE.match(word) and word not in _GENERIC_PLACES:
+            return f"place:{word}"
     match = _PLACE_EN.search(question)
     return f"place:{match.group(0)}" if match else None
 

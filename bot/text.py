@@ -91,7 +91,7 @@ ENGLISH_STOPWORDS = frozenset(
 
 def english_terms(question: str) -> tuple[list[list[str]], list[str]]:
     """Glossary terms found in an English question (each a list of Chinese alternatives), and leftover words."""
-    words = re.findall(r"[a-z0-9%+\-']+", normalise(question))
+    words = re.findall(r"\d+(?:\.\d+)?%?|[a-z][a-z0-9+\-']*", normalise_numbers(normalise(question)))
     terms: list[list[str]] = []
     leftover: list[str] = []
     entries = glossary()
@@ -121,6 +121,28 @@ def synonyms() -> dict[str, list[str]]:
         for word in group:
             out.setdefault(word, [word]).extend(w for w in group if w != word)
     return out
+
+
+def segment(text: str) -> list[str]:
+    """Precise-mode words (for spotting names), unfiltered."""
+    return _jieba().lcut(text)
+
+
+def key_words(text: str) -> list[str]:
+    """Content words of a Chinese question, precise mode; a lone character joins its neighbour (服务+亭)."""
+    words: list[str] = []
+    glue = False  # the previous token was a content word the next lone character may join
+    for token in _jieba().lcut(normalise_numbers(normalise(text))):
+        token = token.strip()
+        content = bool(token) and token not in STOPWORDS and token not in QUESTION_WORDS and _WORDISH.search(token)
+        if content and len(token) == 1 and _CJK.match(token):
+            if glue:
+                words[-1] += token
+            continue
+        if content:
+            words.append(token)
+        glue = bool(content)
+    return list(dict.fromkeys(words))
 
 
 @lru_cache(maxsize=4096)
