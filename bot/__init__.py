@@ -2,5 +2,6 @@
 
 from bot.api import Bot, answer
 from bot.models import Answer, Citation
+from bot.query import Filters
 
-__all__ = ["Answer", "Bot", "Citation", "answer"]
+__all__ = ["Answer", "Bot", "Citation", "Filters", "answer"]

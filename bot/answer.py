@@ -122,6 +122,8 @@ def _refusal(plan: QueryPlan, related: list[Evidence], cites: Citations) -> str:
     reason = plan.refusal or ""
     if reason.startswith("place:"):
         head = f"现有报告中没有关于{reason[6:]}的报告。" if zh else f"The reports do not cover {reason[6:]}."
+    elif reason == "filters":
+        head = "所选地区和年份没有对应的报告。" if zh else "No report matches the selected region and year."
     elif reason == "instruction":
         head = "我只回答关于这些报告内容的问题。" if zh else "I only answer questions about what the reports say."
     elif reason == "period":

@@ -13,7 +13,7 @@ from bot.config import Settings, get_settings
 from bot.embeddings import make_embedder
 from bot.ingest import Ingestor, IngestReport, Progress, catalog_path, open_store
 from bot.models import Answer, Retrieved
-from bot.query import RegionIndex, plan_query
+from bot.query import Filters, RegionIndex, plan_query
 from bot.retrieve import HybridRetriever
 from bot.store import Catalog
 from bot.text import add_words
@@ -49,7 +49,10 @@ class Bot:
         self.regions = RegionIndex.build(metas)
         self.retriever = HybridRetriever(self.settings, self.catalog, self.store, self.embedder)
 
-    def answer(self, question: str, history: History = None, backend: str | None = None) -> Answer:
+    def answer(
+        self, question: str, history: History = None, backend: str | None = None, filters: Filters | None = None
+    ) -> Answer:
+        """Answer from the reports, citing passages; `filters` narrow the reports searched."""
         started = time.perf_counter()
         engine = make_backend(backend or self.settings.llm_backend, self.settings)
         problem = self._check(question)
@@ -57,7 +60,7 @@ class Bot:
             return Answer(answer=problem, refused=True, backend=engine.name)
         pairs = [(str(u), str(a)) for u, a in (history or [])]
         metas = {d: r.meta for d, r in self.catalog.docs.items()}
-        plan = plan_query(question.strip(), pairs, self.regions, metas)
+        plan = plan_query(question.strip(), pairs, self.regions, metas, filters)
         hits = self.retriever.retrieve(plan)
         evidence, related = decide(plan, hits, self.catalog, self.settings.min_support)
         text, citations, refused = engine.generate(plan, evidence, related, self.catalog)
@@ -86,6 +89,8 @@ def default_bot() -> Bot:
     return Bot()
 
 
-def answer(question: str, history: History = None, backend: str | None = None) -> Answer:
+def answer(
+    question: str, history: History = None, backend: str | None = None, filters: Filters | None = None
+) -> Answer:
     """Answer a question over the default index (built on first use)."""
-    return default_bot().answer(question, history=history, backend=backend)
+    return default_bot().answer(question, history=history, backend=backend, filters=filters)

@@ -23,6 +23,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print exactly one JSON object")
     ask.add_argument("--history", type=Path, help="JSON file: a list of [user, assistant] pairs")
     ask.add_argument("--backend", help="answer backend (default: BOT_LLM_BACKEND or extractive)")
+    ask.add_argument("--region", help="only reports of this region (环翠区, 环翠, Huancui, 威海, 浙江 …)")
+    ask.add_argument("--year", type=int, help="only reports covering this year")
     return parser
 
 
@@ -53,10 +55,12 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 def _cmd_ask(args: argparse.Namespace) -> int:
     from bot.api import Bot
+    from bot.query import Filters
 
     history = _load_history(args.history)
     bot = Bot(progress=lambda msg: print(msg, file=sys.stderr))
-    result = bot.answer(args.question, history=history, backend=args.backend)
+    filters = Filters(region=args.region, year=args.year) if args.region or args.year else None
+    result = bot.answer(args.question, history=history, backend=args.backend, filters=filters)
     if args.json:
         print(result.to_json())
         return 0

@@ -90,8 +90,20 @@ class QueryPlan:
     regions: list[str] = field(default_factory=list)
 
 
+@dataclass
+class Filters:
+    """Explicit filters (a UI sidebar, `--region`, `--year`); they narrow what the question itself names."""
+
+    region: str | None = None  # any name a report goes by: 环翠区, 环翠, Huancui, 威海, 浙江
+    year: int | None = None
+
+
 def plan_query(
-    question: str, history: list[tuple[str, str]], regions: RegionIndex, metas: dict[str, DocMeta]
+    question: str,
+    history: list[tuple[str, str]],
+    regions: RegionIndex,
+    metas: dict[str, DocMeta],
+    filters: Filters | None = None,
 ) -> QueryPlan:
     """Everything retrieval and answering need to know about the question, decided once."""
     asked = strip_injection(question)
@@ -104,7 +116,26 @@ def plan_query(
     if plan.doc_ids is not None and len(plan.doc_ids) == 1:
         plan.is_list = False  # “浈江区获得了哪些荣誉”: a list within one report, answered as one
     plan.refusal = plan.refusal or _unknown_place(standalone, hits) or (None if asked else "instruction")
+    if filters:
+        _apply_filters(plan, filters, regions, metas)
     return plan
+
+
+def _apply_filters(plan: QueryPlan, filters: Filters, regions: RegionIndex, metas: dict[str, DocMeta]) -> None:
+    scope = set(plan.doc_ids or metas)
+    if filters.region:
+        named, _ = regions.find(filters.region)
+        scope &= named
+        if not named:
+            plan.refusal = plan.refusal or f"place:{filters.region}"
+    if filters.year:
+        scope = {d for d in scope if metas[d].year == filters.year}
+        plan.year = plan.year or filters.year
+    plan.doc_ids = sorted(scope)
+    if not scope:
+        plan.refusal = plan.refusal or "filters"
+    elif len(scope) == 1:
+        plan.is_list = False
 
 
 def strip_injection(question: str) -> str:

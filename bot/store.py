@@ -111,6 +111,8 @@ class VectorStore:
     def query(self, vector: np.ndarray, n: int, doc_ids: list[str] | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) best first, optionally only within some documents."""
         where = None
+        if doc_ids is not None and not doc_ids:
+            return []
         if doc_ids is not None:
             where = {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": doc_ids}}
         n = min(n, max(self.count(), 1))

@@ -102,3 +102,13 @@ def test_retrieved_lists_the_chunks_looked_at(bot: Bot) -> None:
     assert answer.retrieved and all(r.chunk_id in bot.catalog.chunks for r in answer.retrieved)
     assert answer.retrieved[0].doc_id == JINYUN_DOC
     assert answer.latency_ms > 0
+
+
+def test_explicit_filters_narrow_the_reports(bot: Bot) -> None:
+    from bot.query import Filters
+
+    question = "法律援助案件办理了多少件？"
+    assert bot.answer(question, filters=Filters(region="Zhonglou")).citations[0].doc_id == ZHONGLOU_DOC
+    assert bot.answer(question, filters=Filters(region="浙江", year=2023)).citations[0].doc_id == JINYUN_DOC
+    assert bot.answer(question, filters=Filters(region="环翠", year=2020)).refused
+    assert bot.answer(question, filters=Filters(region="海淀区")).refused

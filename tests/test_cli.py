@@ -77,3 +77,9 @@ def test_errors_are_one_clear_line(env: dict[str, str], args: list[str], extra_e
     result = _bot({**env, **extra_env}, *args)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_region_and_year_options(env: dict[str, str]) -> None:
+    result = _bot(env, "ask", "法律援助案件办理了多少件？", "--json", "--region", "钟楼", "--year", "2023")
+    data = json.loads(result.stdout)
+    assert data["citations"][0]["doc_id"] == "004_6dbec4c0adf09e2a" and "476" in data["answer"]
