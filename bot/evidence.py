@@ -6,7 +6,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from bot.chunking import split_sentences
+from bot.chunking import heading_level, split_sentences
 from bot.models import Evidence
 from bot.query import QueryPlan
 from bot.retrieve import Hit
@@ -114,7 +114,9 @@ def score_sentences(plan: QueryPlan, hits: list[Hit], catalog: Catalog, stats: T
 def extend_short(ev: Evidence, catalog: Catalog) -> Evidence:
     """“二是推行“信用+调解”工作机制。” names a measure but not what it did: quote what follows too."""
     text = catalog.docs[ev.doc_id].text
-    if ev.end - ev.start >= _SHORT or re.search(r"\d", text[ev.start : ev.end]):
+    sentence = text[ev.start : ev.end]
+    heading = heading_level(sentence, ev.start == 0 or text[ev.start - 1] == "\n") is not None
+    if not heading and (len(sentence) >= _SHORT or re.search(r"\d", sentence)):
         return ev
     end = ev.end
     for span in split_sentences(text, ev.end, min(len(text), ev.end + 600))[:_EXTEND_MAX]:

@@ -17,6 +17,7 @@ STOPWORDS = frozenset(
     "一是 二是 三是 四是 五是 六是 七是 ".split()
 )
 QUESTION_WORDS = frozenset(
+    "他们 她们 它们 他 她 它 这个 那个 当地 该地 该区 该县 该市 "
     "多少 几 几个 多少次 多少件 多少人 哪些 哪个 哪几个 哪里 哪 什么 怎么 "
     "怎样 如何 是否 有没有 吗 呢 吧 请问 一下 介绍 报告 报告中 提到 提及 "
     "主要 请 告诉 关于 为什么 分别 比较 对比 相比 区县 县区 各区 各县 "
@@ -123,6 +124,10 @@ def synonyms() -> dict[str, list[str]]:
     return out
 
 
+# “多少场”, “几个”: the asking, with its measure word, so jieba cannot glue 场 to the next word (场线).
+_QUANTITY_ASK = re.compile(r"(?:多少|几)[个件场次人名家宗起份条项批所期篇位座处]?")
+
+
 def segment(text: str) -> list[str]:
     """Precise-mode words (for spotting names), unfiltered."""
     return _jieba().lcut(text)
@@ -132,7 +137,8 @@ def key_words(text: str) -> list[str]:
     """Content words of a Chinese question, precise mode; a lone character joins its neighbour (服务+亭)."""
     words: list[str] = []
     glue = False  # the previous token was a content word the next lone character may join
-    for token in _jieba().lcut(normalise_numbers(normalise(text))):
+    text = _QUANTITY_ASK.sub(" ", normalise_numbers(normalise(text)))
+    for token in _jieba().lcut(text):
         token = token.strip()
         content = bool(token) and token not in STOPWORDS and token not in QUESTION_WORDS and _WORDISH.search(token)
         if content and len(token) == 1 and _CJK.match(token):
