@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
 from bot.answer import decide
-from bot.backends import make_backend
+from bot.backends import Backend, Found, Request, make_backend
+from bot.chain import ReportRetriever
 from bot.config import Settings, get_settings
 from bot.embeddings import make_embedder
 from bot.ingest import Ingestor, IngestReport, Progress, catalog_path, open_store
-from bot.models import Answer, Retrieved
+from bot.models import Answer
 from bot.query import Filters, RegionIndex, plan_query
 from bot.retrieve import HybridRetriever
 from bot.store import Catalog
@@ -28,6 +30,7 @@ class Bot:
     def __init__(self, settings: Settings | None = None, progress: Progress = log.info) -> None:
         self.settings = settings or get_settings()
         self.progress = progress
+        self._backends: dict[str, Backend] = {}
         self.embedder = make_embedder(self.settings.embedder)
         self.store = open_store(self.settings, self.embedder, progress)
         self.catalog = Catalog.load(catalog_path(self.settings, self.embedder))
@@ -50,30 +53,48 @@ class Bot:
         self.retriever = HybridRetriever(self.settings, self.catalog, self.store, self.embedder)
 
     def answer(
-        self, question: str, history: History = None, backend: str | None = None, filters: Filters | None = None
+        self,
+        question: str,
+        history: History = None,
+        backend: str | None = None,
+        filters: Filters | None = None,
+        on_token: Callable[[str], None] | None = None,
     ) -> Answer:
-        """Answer from the reports, citing passages; `filters` narrow the reports searched."""
+        """Answer from the reports, citing passages; `filters` narrow the reports searched.
+
+        With `on_token`, text is passed on as it is produced (LLM backends stream tokens).
+        """
         started = time.perf_counter()
-        engine = make_backend(backend or self.settings.llm_backend, self.settings)
+        engine = self.backend(backend or self.settings.llm_backend)
         problem = self._check(question)
         if problem:
             return Answer(answer=problem, refused=True, backend=engine.name)
         pairs = [(str(u), str(a)) for u, a in (history or [])]
+        result = engine.respond(Request(question.strip(), pairs, filters), self, on_token)
+        result.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+        return result
+
+    def search(self, question: str, history: list[tuple[str, str]], filters: Filters | None = None) -> Found:
+        """Plan, retrieve and decide: the evidence every backend answers from (none: refuse)."""
         metas = {d: r.meta for d, r in self.catalog.docs.items()}
-        plan = plan_query(question.strip(), pairs, self.regions, metas, filters)
+        plan = plan_query(question, history, self.regions, metas, filters)
         hits = self.retriever.retrieve(plan)
         evidence, related = decide(plan, hits, self.catalog, self.settings.min_support)
-        text, citations, refused = engine.generate(plan, evidence, related, self.catalog)
-        retrieved = [Retrieved(doc_id=h.chunk.doc_id, chunk_id=h.chunk.chunk_id, score=round(h.score, 6)) for h in hits]
-        latency = (time.perf_counter() - started) * 1000
-        return Answer(
-            answer=text,
-            refused=refused,
-            backend=engine.name,
-            citations=citations,
-            retrieved=retrieved,
-            latency_ms=round(latency, 1),
-        )
+        return Found(plan, hits, evidence, related)
+
+    def regions_named(self, text: str) -> set[str]:
+        """Ids of the reports whose region a text names (缙云, Zhonglou District, 威海…)."""
+        return self.regions.find(text)[0]
+
+    def backend(self, name: str) -> Backend:
+        """Backends are built once per bot (an LLM client, loaded prompts) and reused."""
+        if name not in self._backends:
+            self._backends[name] = make_backend(name, self.settings)
+        return self._backends[name]
+
+    def as_retriever(self, filters: Filters | None = None) -> ReportRetriever:
+        """The hybrid retriever and refusal gate as a langchain retriever (evidence chunks as Documents)."""
+        return ReportRetriever(search=lambda q: self.search(q, [], filters), catalog=self.catalog)
 
     def _check(self, question: str) -> str | None:
         if not question or not question.strip():

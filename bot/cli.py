@@ -60,11 +60,21 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     history = _load_history(args.history)
     bot = Bot(progress=lambda msg: print(msg, file=sys.stderr))
     filters = Filters(region=args.region, year=args.year) if args.region or args.year else None
-    result = bot.answer(args.question, history=history, backend=args.backend, filters=filters)
+    streamed: list[str] = []
+
+    def sink(token: str) -> None:
+        streamed.append(token)
+        print(token, end="", flush=True)
+
+    result = bot.answer(
+        args.question, history=history, backend=args.backend, filters=filters, on_token=None if args.json else sink
+    )
     if args.json:
         print(result.to_json())
         return 0
-    print(result.answer)
+    if "".join(streamed) != result.answer:  # verification changed the streamed text, or the LLM failed
+        print(f"\n\n— 核实后的回答 Verified answer —\n{result.answer}", end="")
+    print()
     if result.citations:
         print()
         for c in result.citations:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 
 KNOWN_EMBEDDERS = ("e5-small", "use-multilingual")
-KNOWN_BACKENDS = ("extractive",)
+KNOWN_BACKENDS = ("extractive", "openai", "llamacpp")
 
 
 class Settings(BaseSettings):
@@ -28,7 +29,17 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(None, description="Chroma server URL; unset = embedded PersistentClient.")
     chroma_host: str | None = Field(None, description="Chroma server host (alternative to chroma_url).")
     chroma_port: int = Field(8000, description="Chroma server port, used with chroma_host.")
-    llm_backend: str = Field("extractive", description="Answer backend: extractive (no LLM).")
+    llm_backend: str = Field("extractive", description="Answer backend: extractive (no LLM), openai, llamacpp.")
+    openai_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 (llama-server, vLLM, Ollama)."
+    )
+    openai_model: str = Field("gpt-4o-mini", description="Model name sent to the OpenAI-compatible endpoint.")
+    openai_api_key: SecretStr | None = Field(None, description="API key; falls back to OPENAI_API_KEY.")
+    llamacpp_model_path: Path | None = Field(None, description="A local GGUF file for the llamacpp backend.")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the LLM before falling back.")
+    llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature for LLM backends.")
+    llm_max_tokens: int = Field(800, ge=16, description="Longest LLM answer, in tokens.")
+    prompts_dir: Path = Field(ROOT / "prompts", description="Prompt templates (system, answer, condense).")
     top_k: int = Field(8, ge=1, le=50, description="Chunks retrieved per question (per report for list questions).")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in reciprocal-rank fusion.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in reciprocal-rank fusion.")
@@ -55,6 +66,21 @@ class Settings(BaseSettings):
         if value not in KNOWN_BACKENDS:
             raise ValueError(f"unknown LLM backend {value!r}; known: {', '.join(KNOWN_BACKENDS)}")
         return value
+
+    def api_key(self) -> str:
+        """The key for the OpenAI-compatible endpoint; local servers accept any non-empty value."""
+        if self.openai_api_key is not None:
+            return self.openai_api_key.get_secret_value()
+        return os.environ.get("OPENAI_API_KEY", "not-needed")
+
+    def configured_backends(self) -> list[str]:
+        """Backends that can run with this configuration (the UI lists only these)."""
+        names = ["extractive"]
+        if self.openai_base_url or os.environ.get("OPENAI_API_KEY") or self.openai_api_key:
+            names.append("openai")
+        if self.llamacpp_model_path:
+            names.append("llamacpp")
+        return names
 
     @property
     def chroma_server(self) -> str | None:

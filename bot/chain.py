@@ -1,0 +1,131 @@
+"""The LLM answer chain (langchain runnables): condense → retrieve → numbered passages → prompt → model → verify."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.language_models import BaseChatModel
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import Runnable
+
+from bot.answer import period_label, region_label
+from bot.models import Citation, Evidence
+from bot.prompts import Prompts
+from bot.retrieve import Hit
+from bot.store import Catalog
+from bot.verify import Verified
+
+log = logging.getLogger(__name__)
+MAX_PASSAGES = 6
+TokenSink = Callable[[str], None]
+
+
+@dataclass
+class Passage:
+    doc_id: str
+    section: str
+    start: int
+    end: int
+
+
+class ReportRetriever(BaseRetriever):
+    """The hybrid retriever and the refusal gate as a langchain retriever: no documents means refuse.
+
+    `search` is the bot's own question → Found function, so this wrapper and the
+    extractive answerer can never disagree on what counts as evidence.
+    """
+
+    search: Any
+    catalog: Any
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        found = self.search(query)
+        return [passage_document(p, self.catalog) for p in passages_for(found.evidence, found.hits)]
+
+
+def passages_for(evidence: list[Evidence], hits: list[Hit]) -> list[Passage]:
+    """The chunks holding the evidence first, then the best other retrieved chunks, as whole chunks."""
+    chosen: list[Passage] = []
+    for ev in evidence:
+        hit = next((h for h in hits if h.chunk.doc_id == ev.doc_id and h.chunk.start <= ev.start < h.chunk.end), None)
+        span = (hit.chunk.start, max(hit.chunk.end, ev.end)) if hit else (ev.start, ev.end)
+        _add(chosen, Passage(ev.doc_id, ev.section, *span))
+    for hit in hits:
+        if len(chosen) >= MAX_PASSAGES or not evidence:
+            break
+        _add(chosen, Passage(hit.chunk.doc_id, hit.chunk.section, hit.chunk.start, hit.chunk.end))
+    return chosen[:MAX_PASSAGES]
+
+
+def _add(chosen: list[Passage], passage: Passage) -> None:
+    overlaps = any(p.doc_id == passage.doc_id and p.start < passage.end and passage.start < p.end for p in chosen)
+    if not overlaps:
+        chosen.append(passage)
+
+
+def passage_document(passage: Passage, catalog: Catalog) -> Document:
+    doc = catalog.docs[passage.doc_id]
+    meta = {"doc_id": passage.doc_id, "section": passage.section, "start": passage.start, "end": passage.end}
+    return Document(page_content=doc.text[passage.start : passage.end], metadata=meta)
+
+
+def render_passages(passages: list[Passage], catalog: Catalog, lang: str) -> str:
+    blocks = []
+    for n, p in enumerate(passages, start=1):
+        meta = catalog.docs[p.doc_id].meta
+        head = f"[{n}] {region_label(meta, lang)} · {period_label(meta, lang)} · {meta.title} · {p.section or '—'}"
+        blocks.append(f"{head}\n{catalog.docs[p.doc_id].text[p.start : p.end]}")
+    return "\n\n".join(blocks)
+
+
+def answer_chain(model: BaseChatModel, prompts: Prompts) -> Runnable:
+    prompt = ChatPromptTemplate.from_messages([("system", prompts.system), ("human", prompts.answer)])
+    return prompt | model | StrOutputParser()
+
+
+def condense_chain(model: BaseChatModel, prompts: Prompts) -> Runnable:
+    prompt = ChatPromptTemplate.from_messages([("system", prompts.system), ("human", prompts.condense)])
+    return prompt | model | StrOutputParser()
+
+
+def run(chain: Runnable, inputs: dict[str, str], on_token: TokenSink | None) -> str:
+    """Invoke, or stream token by token to `on_token`; one path either way."""
+    if on_token is None:
+        return chain.invoke(inputs)
+    parts: list[str] = []
+    for piece in chain.stream(inputs):
+        parts.append(piece)
+        on_token(piece)
+    return "".join(parts)
+
+
+def citations_from(verified: Verified, passages: list[Passage], catalog: Catalog) -> list[Citation]:
+    """Only the passages the answer cites, numbered as in its text."""
+    out = []
+    for new, old in enumerate(verified.used, start=1):
+        p = passages[old - 1]
+        meta = catalog.docs[p.doc_id].meta
+        out.append(
+            Citation(
+                n=new,
+                doc_id=p.doc_id,
+                title=meta.title,
+                region=meta.region or meta.county,
+                section=p.section,
+                start=p.start,
+                end=p.end,
+                text=catalog.docs[p.doc_id].text[p.start : p.end],
+            )
+        )
+    return out
+
+
+def history_text(history: list[tuple[str, str]]) -> str:
+    return "\n".join(f"用户 User: {u}\n助手 Assistant: {a}" for u, a in history[-4:])
