@@ -82,6 +82,14 @@ class Bot:
         evidence, related = decide(plan, hits, self.catalog, self.settings.min_support)
         return Found(plan, hits, evidence, related)
 
+    def chunk_text(self, chunk_id: str) -> str:
+        chunk = self.catalog.chunks.get(chunk_id)
+        return self.catalog.chunk_text(chunk) if chunk else ""
+
+    def doc_label(self, doc_id: str) -> str:
+        doc = self.catalog.docs.get(doc_id)
+        return f"{doc.meta.title} {doc.meta.region} {doc.meta.region_en}" if doc else ""
+
     def regions_named(self, text: str) -> set[str]:
         """Ids of the reports whose region a text names (缙云, Zhonglou District, 威海…)."""
         return self.regions.find(text)[0]

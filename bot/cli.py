@@ -25,6 +25,14 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--backend", help="answer backend (default: BOT_LLM_BACKEND or extractive)")
     ask.add_argument("--region", help="only reports of this region (环翠区, 环翠, Huancui, 威海, 浙江 …)")
     ask.add_argument("--year", type=int, help="only reports covering this year")
+    ev = sub.add_parser("eval", help="score the bot on a question file")
+    ev.add_argument("--questions", type=Path, required=True, help="JSONL question file")
+    ev.add_argument("--out", type=Path, required=True, help="folder for results.jsonl, summary.json, report.md")
+    ev.add_argument("--backend", help="answer backend to evaluate")
+    ev.add_argument("--k", type=int, help="chunks retrieved per question (also the k of recall@k)")
+    ev.add_argument("--min-score", type=float, help="exit 1 when answer accuracy is below this")
+    ev.add_argument("--compare", type=Path, help="an earlier output folder: print what got fixed and what broke")
+    ev.add_argument("--judge", action="store_true", help="also LLM-judge faithfulness and relevance")
     return parser
 
 
@@ -82,16 +90,58 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from bot.api import Bot
+    from bot.config import get_settings
+    from bot.evaluate import compare as compare_runs
+    from bot.evaluate import load_questions, run_eval
+
+    questions = load_questions(args.questions)
+    settings = get_settings()
+    if args.k:
+        settings = settings.model_copy(update={"top_k": args.k})
+    backend = args.backend or settings.llm_backend
+    judge_fn = None
+    if args.judge:
+        from bot.judge import make_judge
+
+        if backend == "extractive":
+            raise ValueError("--judge needs an LLM backend (--backend openai or llamacpp)")
+        judge_fn = make_judge(backend, settings)
+    bot = Bot(settings, progress=lambda msg: print(msg, file=sys.stderr))
+    summary = run_eval(
+        lambda q: bot.answer(q.question, history=q.history, backend=backend),
+        bot,
+        questions,
+        args.out,
+        settings.top_k,
+        lambda m: print(m, file=sys.stderr),
+        judge_fn,
+    )
+    overall = summary["overall"]
+    print(json.dumps(overall, ensure_ascii=False))
+    print(f"report: {args.out / 'report.md'}")
+    if args.compare:
+        print(compare_runs(args.out, args.compare))
+    if args.min_score is not None and (overall["answer_accuracy"] or 0) < args.min_score:
+        print(f"answer accuracy {overall['answer_accuracy']} is below the floor {args.min_score}", file=sys.stderr)
+        return 1
+    return 0
+
+
+_COMMANDS = {"ingest": _cmd_ingest, "ask": _cmd_ask, "eval": _cmd_eval}
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     args = _parser().parse_args(argv)
     try:
-        return _cmd_ingest(args) if args.command == "ingest" else _cmd_ask(args)
+        return _COMMANDS[args.command](args)
     except (ValidationError, ValueError) as exc:
         print(f"bot: configuration or input error: {_first_line(exc)}", file=sys.stderr)
         return 2
-    except RuntimeError as exc:
+    except (RuntimeError, OSError) as exc:
         print(f"bot: {_first_line(exc)}", file=sys.stderr)
         return 1
 

@@ -35,16 +35,18 @@ def placeholders(template: str, name: str) -> set[str]:
     return fields
 
 
+def load_prompt(folder: Path, name: str, expected: frozenset[str]) -> str:
+    """One template, whose placeholders must be exactly `expected`."""
+    path = folder / f"{name}.md"
+    if not path.is_file():
+        raise PromptError(f"{path}: prompt file missing")
+    text = path.read_text(encoding="utf-8").strip()
+    found = placeholders(text, str(path))
+    if found != expected:
+        missing, unknown = sorted(expected - found), sorted(found - expected)
+        raise PromptError(f"{path}: missing placeholders {missing}, unknown placeholders {unknown}")
+    return text
+
+
 def load_prompts(folder: Path) -> Prompts:
-    texts: dict[str, str] = {}
-    for name, expected in EXPECTED.items():
-        path = folder / f"{name}.md"
-        if not path.is_file():
-            raise PromptError(f"{path}: prompt file missing")
-        text = path.read_text(encoding="utf-8").strip()
-        found = placeholders(text, str(path))
-        if found != expected:
-            missing, unknown = sorted(expected - found), sorted(found - expected)
-            raise PromptError(f"{path}: missing placeholders {missing}, unknown placeholders {unknown}")
-        texts[name] = text
-    return Prompts(**texts)
+    return Prompts(**{name: load_prompt(folder, name, expected) for name, expected in EXPECTED.items()})
