@@ -4,11 +4,9 @@ import logging
 import os
 
 from bot.api import Bot
-from bot.ui import build_app
+from bot.ui import serve
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    bot = Bot(progress=print)
-    build_app(bot).launch(
-        server_name=os.environ.get("BOT_HOST", "127.0.0.1"), server_port=int(os.environ.get("BOT_PORT", "7860"))
-    )
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    serve(Bot(progress=print), os.environ.get("BOT_HOST", "127.0.0.1"), int(os.environ.get("BOT_PORT", "7860")))

@@ -57,11 +57,12 @@ def decide(
 ) -> tuple[list[Evidence], list[Evidence]]:
     """(evidence to answer from, closest passages); no evidence means refuse. Shared by every backend."""
     ranked = score_sentences(plan, hits, catalog, TermStats(catalog))
+    related = [e for e in ranked if e.end - e.start >= 20][:2]  # a bare heading says nothing to the reader
     if plan.refusal:
-        return [], ranked[:2]
+        return [], related
     extended = [extend_short(e, catalog) for e in ranked if e.support >= threshold]
     chosen = best_per_doc(extended, threshold) if plan.is_list else pick(extended, plan, threshold)
-    return chosen, ranked[:2]
+    return chosen, related
 
 
 def compose(

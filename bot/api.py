@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -19,6 +20,7 @@ from bot.query import Filters, RegionIndex, plan_query
 from bot.retrieve import HybridRetriever
 from bot.store import Catalog
 from bot.text import add_words
+from bot.uploads import UploadError, store_upload
 
 log = logging.getLogger(__name__)
 History = list[tuple[str, str]] | list[list[str]] | None
@@ -31,6 +33,7 @@ class Bot:
         self.settings = settings or get_settings()
         self.progress = progress
         self._backends: dict[str, Backend] = {}
+        self._ingest_lock = threading.Lock()
         self.embedder = make_embedder(self.settings.embedder)
         self.store = open_store(self.settings, self.embedder, progress)
         self.catalog = Catalog.load(catalog_path(self.settings, self.embedder))
@@ -40,17 +43,32 @@ class Bot:
         else:
             self._reload()
 
-    def ingest(self, paths: list[Path] | None = None) -> IngestReport:
-        ingestor = Ingestor(self.settings, self.embedder, self.store, self.catalog, self.progress)
-        report = ingestor.sync(paths)
-        self._reload()
+    def ingest(self, paths: list[Path] | None = None, progress: Progress | None = None) -> IngestReport:
+        """Sync the index; questions asked meanwhile are answered from the previous state."""
+        with self._ingest_lock:
+            catalog = self.catalog.copy()
+            ingestor = Ingestor(self.settings, self.embedder, self.store, catalog, progress or self.progress)
+            report = ingestor.sync(paths)
+            self._reload(catalog)
         return report
 
-    def _reload(self) -> None:
-        metas = [d.meta for d in self.catalog.docs.values()]
+    def add_upload(self, name: str, data: bytes, progress: Progress | None = None) -> IngestReport:
+        """Store an uploaded report under a generated name and index it; a refused file is removed again."""
+        path = store_upload(self.settings.data_dir / "uploads", name, data)
+        report = self.ingest([path], progress)
+        failed = dict(report.failed).get(path.name)
+        if failed or not (report.added or report.updated):
+            path.unlink(missing_ok=True)
+            raise UploadError(f"{name}: {failed or 'nothing new to index'}".replace(path.name, name))
+        return report
+
+    def _reload(self, catalog: Catalog | None = None) -> None:
+        catalog = catalog or self.catalog
+        metas = [d.meta for d in catalog.docs.values()]
         add_words(sorted({w for m in metas for w in (m.county, m.city)}))
-        self.regions = RegionIndex.build(metas)
-        self.retriever = HybridRetriever(self.settings, self.catalog, self.store, self.embedder)
+        regions = RegionIndex.build(metas)
+        retriever = HybridRetriever(self.settings, catalog, self.store, self.embedder)
+        self.catalog, self.regions, self.retriever = catalog, regions, retriever
 
     def answer(
         self,

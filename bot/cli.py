@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--backend", help="answer backend (default: BOT_LLM_BACKEND or extractive)")
     ask.add_argument("--region", help="only reports of this region (环翠区, 环翠, Huancui, 威海, 浙江 …)")
     ask.add_argument("--year", type=int, help="only reports covering this year")
+    serve = sub.add_parser("serve", help="run the web app (same as app.py)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=7860)
     ev = sub.add_parser("eval", help="score the bot on a question file")
     ev.add_argument("--questions", type=Path, required=True, help="JSONL question file")
     ev.add_argument("--out", type=Path, required=True, help="folder for results.jsonl, summary.json, report.md")
@@ -129,7 +132,15 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"ingest": _cmd_ingest, "ask": _cmd_ask, "eval": _cmd_eval}
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from bot.api import Bot
+    from bot.ui import serve
+
+    serve(Bot(progress=lambda msg: print(msg, file=sys.stderr)), args.host, args.port)
+    return 0
+
+
+_COMMANDS = {"ingest": _cmd_ingest, "ask": _cmd_ask, "eval": _cmd_eval, "serve": _cmd_serve}
 
 
 def main(argv: list[str] | None = None) -> int:

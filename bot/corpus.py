@@ -45,11 +45,12 @@ class DocMeta(BaseModel):
 
     @property
     def label_en(self) -> str:
-        """Short English label: Huancui District (Weihai)."""
+        """Short English label that keeps the Chinese name findable: Huancui District (环翠区, Weihai)."""
         parts = [p.strip() for p in self.region_en.split(",") if p.strip()]
-        if len(parts) >= 2:
-            return f"{parts[0]} ({parts[1]})"
-        return parts[0] if parts else self.label_zh
+        if not parts:
+            return self.label_zh
+        inner = ", ".join(p for p in (self.county, *parts[1:2]) if p)
+        return f"{parts[0]} ({inner})" if inner else parts[0]
 
 
 class Document(BaseModel):

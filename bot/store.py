@@ -197,6 +197,12 @@ class Catalog:
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
 
+    def copy(self) -> Catalog:
+        """A catalog an ingest can change while questions are answered from this one."""
+        other = Catalog(self.path)
+        other.docs, other.chunks = dict(self.docs), dict(self.chunks)
+        return other
+
     def put(self, doc: DocRecord, chunks: list[ChunkRecord]) -> None:
         self.remove(doc.meta.doc_id)
         doc.chunk_ids = [c.chunk_id for c in chunks]

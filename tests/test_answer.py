@@ -31,7 +31,7 @@ def test_credit_plus_mediation_names_only_huancui(bot: Bot, question: str) -> No
 
 def test_english_question_gets_english_frame(bot: Bot) -> None:
     answer = bot.answer("which counties piloted the credit plus mediation mechanism")
-    assert "Huancui District (Weihai)" in answer.answer and "report" in answer.answer
+    assert "Huancui District (环翠区, Weihai)" in answer.answer and "report" in answer.answer
 
 
 def test_figure_not_in_reports_is_refused(bot: Bot) -> None:

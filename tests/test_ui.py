@@ -1,17 +1,148 @@
+"""The web app at API level: gradio_client against the running app, the viewer route, uploads, feedback."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from gradio_client import Client
+
 from bot.api import Bot
+from bot.config import Settings
 from bot.models import Answer
-from bot.ui import build_app, render
+from bot.ui import ChatUI, build_app, render
+from bot.uploads import UploadError
+from tests.conftest import CREDIT_DOC
+from tests.servers import running_app
+
+
+@pytest.fixture(scope="module")
+def app_url(bot: Bot) -> Iterator[str]:
+    with running_app(bot) as url:
+        yield url
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, ""
+
+
+def test_gradio_client_asks_and_gets_citations(app_url: str) -> None:
+    result = Client(app_url, verbose=False).predict("哪些区县推行了信用+调解机制？", api_name="/ask")
+    assert not result["refused"] and "环翠" in result["answer"]
+    assert result["citations"][0]["doc_id"] == CREDIT_DOC
+
+
+def test_viewer_highlights_the_cited_passage(app_url: str, bot: Bot) -> None:
+    answer = bot.answer("哪些区县推行了信用+调解机制？")
+    c = answer.citations[0]
+    status, page = _get(f"{app_url}/passage/{c.doc_id}?start={c.start}&end={c.end}")
+    assert status == 200
+    assert '<mark id="hit">二是推行“信用+调解”工作机制。' in page
+    assert bot.catalog.docs[c.doc_id].meta.title in page
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/passage/..%2F..%2Fetc%2Fpasswd",
+        "/passage/%2Fetc%2Fpasswd",
+        "/passage/..%252F..%252Fseeds%252Fmanifest.toml",
+        "/passage/manifest",
+        "/passage/000_09035effb4288de1.txt",
+        "/passage/%2e%2e",
+        "/passage/../../etc/passwd",
+    ],
+)
+def test_viewer_serves_only_indexed_reports(app_url: str, path: str) -> None:
+    status, page = _get(app_url + path)
+    assert status == 404 and "root:" not in page
+
+
+def test_files_outside_the_corpus_are_not_served(app_url: str) -> None:
+    for path in ("/file=/etc/passwd", "/gradio_api/file=/etc/passwd", "/gradio_api/file=seeds/manifest.toml"):
+        status, page = _get(app_url + path)
+        assert status in (403, 404) and "root:" not in page
 
 
 def test_markup_in_answers_renders_as_text() -> None:
-    page = render(Answer(answer="<script>alert(1)</script>", refused=False, backend="extractive"))
+    page = render(Answer(answer="<script>alert(1)</script>[1]", refused=False, backend="extractive"))
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-def test_real_answer_lists_its_sources(bot: Bot) -> None:
-    page = render(bot.answer("哪些区县推行了信用+调解机制？"))
-    assert "信用+调解" in page and "[1]" in page and "来源 Sources" in page
+def test_refusals_look_different_and_keep_related_passages(bot: Bot) -> None:
+    page = render(bot.answer("缙云县2023年的财政预算总额是多少？"))
+    assert 'class="answer refusal"' in page and "可能相关的段落 Possibly related" in page
+
+
+def test_upload_is_indexed_and_citable_at_once(fresh_settings: Settings) -> None:
+    bot = Bot(fresh_settings)
+    ui = ChatUI(bot)
+    text = "2022年,西湖区司法局推行“枫叶+调解”工作机制,全年调处纠纷321件。"
+    bot.add_upload("西湖区 报告 (1).txt", text.encode("gbk"))
+    assert any(choice.startswith("西湖区") for choice in ui.region_choices())
+    answer = bot.answer("西湖区2022年调处纠纷多少件？")
+    assert not answer.refused and answer.citations[0].doc_id.startswith("upload_")
+    assert sorted(p.name for p in fresh_settings.seeds_dir.iterdir()) == sorted(
+        p.name for p in (Path(__file__).parent.parent / "seeds").iterdir()
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("report.pdf", b"MZ\x90\x00 an executable", "the content is binary, not .pdf"),
+        ("report.docx", b"just text pretending", "the content is txt, not .docx"),
+        ("report.exe", "2022年,某县司法局".encode(), "unsupported type .exe"),
+        ("empty.txt", b"   ", "empty"),
+        ("big.txt", b"a" * (21 * 1024 * 1024), "over the 20 MB limit"),
+    ],
+)
+def test_bad_uploads_are_refused_with_the_reason(fresh_settings: Settings, name: str, data: bytes, reason: str) -> None:
+    bot = Bot(fresh_settings)
+    with pytest.raises(UploadError, match=reason):
+        bot.add_upload(name, data)
+    uploads = fresh_settings.data_dir / "uploads"
+    assert not uploads.exists() or not list(uploads.iterdir())
+
+
+def test_feedback_is_appended_to_a_jsonl_log(fresh_settings: Settings) -> None:
+    bot = Bot(fresh_settings)
+    ui = ChatUI(bot)
+    last = {"question": "q", **bot.answer("缙云县有多少律师？").model_dump()}
+    ui.feedback(last, "up", "很好")
+    ui.feedback(last, "down", "")
+    lines = (fresh_settings.data_dir / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
+    entries = [json.loads(line) for line in lines]
+    assert [e["rating"] for e in entries] == ["up", "down"] and entries[0]["comment"] == "很好"
+    assert entries[0]["citations"] and "103" in entries[0]["answer"]
 
 
 def test_app_builds(bot: Bot) -> None:
     assert build_app(bot) is not None
+
+
+def test_chat_streams_llm_tokens_and_lists_only_configured_backends(bot: Bot) -> None:
+    from tests.fake_openai import FakeOpenAI, Reply
+
+    assert bot.settings.configured_backends() == ["extractive"] or "OPENAI_API_KEY" in __import__("os").environ
+    fake = FakeOpenAI()
+    try:
+        settings = bot.settings.model_copy(update={"openai_base_url": fake.url})
+        assert settings.configured_backends()[:2] == ["extractive", "openai"]
+        ui = ChatUI(Bot(settings))
+        fake.script(Reply("环翠区推行了“信用+调解”工作机制，提高调解协议履行效率[1]。"))
+        updates = list(ui.respond("哪些区县推行了信用+调解机制？", [], "全部 All", "全部 All", "openai"))
+        assert len(updates) > 3  # partial answers arrive before the verified one
+        history, sources, last = updates[-1]
+        assert 'class="cite"' in history[-1]["content"] and "信用+调解" in sources
+        assert last["backend"] == "openai"
+    finally:
+        fake.close()

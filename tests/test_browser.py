@@ -1,0 +1,96 @@
+"""A real browser (Debian's headless chromium, driven by Playwright) against the running app."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from bot.api import Bot
+from tests.servers import running_app
+
+CHROMIUM = "/usr/bin/chromium"
+CREDIT_Q = "which counties piloted the credit plus mediation mechanism"
+
+
+def _ensure_chromium() -> str:
+    """`playwright install` cannot download browsers here: Debian's chromium is installed through apt."""
+    found = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
+    if found:
+        return found
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, timeout=600)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "chromium", "fonts-wqy-zenhei"],
+            env=env,
+            capture_output=True,
+            timeout=1200,
+        )
+    found = shutil.which("chromium")
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("chromium could not be installed through apt")
+    pytest.skip("chromium is missing and cannot be installed here (needs root and apt-get)")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = _ensure_chromium()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=executable, args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(bot: Bot) -> Iterator[str]:
+    with running_app(bot) as url:
+        yield url
+
+
+def _ask(page: Page, url: str, question: str) -> None:
+    page.goto(url)
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask").click()
+
+
+def test_ask_click_citation_and_land_on_the_highlighted_passage(browser: Browser, app_url: str, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    _ask(page, app_url, CREDIT_Q)
+    answer = page.locator("#chat .answer").last
+    answer.locator("a.cite").first.wait_for(timeout=60_000)
+    assert "环翠" in answer.inner_text()
+    with page.expect_response(lambda r: "/passage/" in r.url):
+        answer.locator("a.cite", has_text="[1]").click()
+    viewer = page.frame(name="viewer")
+    mark = viewer.locator("mark#hit")
+    mark.wait_for(timeout=30_000)
+    assert "信用+调解" in mark.inner_text()
+    assert mark.evaluate("e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }")
+    assert "环翠区" in viewer.locator("header").inner_text()
+    page.screenshot(path=str(tmp_path / "credit-plus-mediation.png"), full_page=True)
+    assert (tmp_path / "credit-plus-mediation.png").stat().st_size > 10_000
+    page.close()
+
+
+def test_script_in_a_question_renders_as_text(browser: Browser, app_url: str) -> None:
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    _ask(page, app_url, "<script>alert('x')</script><img src=x onerror=alert(2)>哪些区县推行了信用+调解机制？")
+    page.locator("#chat .answer").last.wait_for(timeout=60_000)
+    chat = page.locator("#chat").inner_text()
+    assert "<script>alert('x')</script>" in chat
+    assert page.locator("#chat script").count() == 0 and page.locator("#chat img[src='x']").count() == 0
+    page.wait_for_timeout(500)
+    assert dialogs == []
+    page.close()
