@@ -28,11 +28,11 @@ def fake() -> Iterator[FakeOpenAI]:
 
 
 @pytest.fixture
-def llm_bot(bot: Bot, fake: FakeOpenAI) -> Bot:
+def llm_bot(bot: Bot, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> Bot:
     settings = bot.settings.model_copy(
         update={"llm_backend": "openai", "openai_base_url": fake.url, "llm_timeout": 2.0}
     )
-    os.environ["OPENAI_API_KEY"] = SECRET
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     return Bot(settings)
 
 

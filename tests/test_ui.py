@@ -129,10 +129,11 @@ def test_app_builds(bot: Bot) -> None:
     assert build_app(bot) is not None
 
 
-def test_chat_streams_llm_tokens_and_lists_only_configured_backends(bot: Bot) -> None:
+def test_chat_streams_llm_tokens_and_lists_only_configured_backends(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.fake_openai import FakeOpenAI, Reply
 
-    assert bot.settings.configured_backends() == ["extractive"] or "OPENAI_API_KEY" in __import__("os").environ
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    assert bot.settings.configured_backends() == ["extractive"]
     fake = FakeOpenAI()
     try:
         settings = bot.settings.model_copy(update={"openai_base_url": fake.url})
