@@ -53,10 +53,10 @@ class Citations:
 
 
 def decide(
-    plan: QueryPlan, hits: list[Hit], catalog: Catalog, threshold: float
+    plan: QueryPlan, hits: list[Hit], catalog: Catalog, threshold: float, stats: TermStats
 ) -> tuple[list[Evidence], list[Evidence]]:
     """(evidence to answer from, closest passages); no evidence means refuse. Shared by every backend."""
-    ranked = score_sentences(plan, hits, catalog, TermStats(catalog))
+    ranked = score_sentences(plan, hits, catalog, stats)
     related = [e for e in ranked if e.end - e.start >= 20][:2]  # a bare heading says nothing to the reader
     if plan.refusal:
         return [], related

@@ -14,6 +14,7 @@ from bot.backends import Backend, Found, Request, make_backend
 from bot.chain import ReportRetriever
 from bot.config import Settings, get_settings
 from bot.embeddings import make_embedder
+from bot.evidence import TermStats
 from bot.ingest import Ingestor, IngestReport, Progress, catalog_path, open_store
 from bot.models import Answer
 from bot.query import Filters, RegionIndex, plan_query
@@ -49,7 +50,8 @@ class Bot:
             catalog = self.catalog.copy()
             ingestor = Ingestor(self.settings, self.embedder, self.store, catalog, progress or self.progress)
             report = ingestor.sync(paths)
-            self._reload(catalog)
+            if report.added or report.updated or report.removed:
+                self._reload(catalog)
         return report
 
     def add_upload(self, name: str, data: bytes, progress: Progress | None = None) -> IngestReport:
@@ -68,7 +70,8 @@ class Bot:
         add_words(sorted({w for m in metas for w in (m.county, m.city)}))
         regions = RegionIndex.build(metas)
         retriever = HybridRetriever(self.settings, catalog, self.store, self.embedder)
-        self.catalog, self.regions, self.retriever = catalog, regions, retriever
+        stats = TermStats(catalog)
+        self.catalog, self.regions, self.retriever, self.stats = catalog, regions, retriever, stats
 
     def answer(
         self,
@@ -97,7 +100,7 @@ class Bot:
         metas = {d: r.meta for d, r in self.catalog.docs.items()}
         plan = plan_query(question, history, self.regions, metas, filters)
         hits = self.retriever.retrieve(plan)
-        evidence, related = decide(plan, hits, self.catalog, self.settings.min_support)
+        evidence, related = decide(plan, hits, self.catalog, self.settings.min_support, self.stats)
         return Found(plan, hits, evidence, related)
 
     def chunk_text(self, chunk_id: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+import threading
 
 from bot.chunking import heading_level, split_sentences
 from bot.models import Evidence
@@ -19,23 +19,30 @@ _EXTEND_TO = 100  # up to about this many characters
 _EXTEND_MAX = 4  # and at most this many more sentences
 
 
-@dataclass
 class TermStats:
-    """Chunk frequencies of question terms, so rare terms (信用+调解) weigh more than common ones (工作)."""
+    """Chunk frequencies of question terms, so rare terms (信用+调解) weigh more than common ones (工作).
 
-    catalog: Catalog
-    _cache: dict[str, int] = field(default_factory=dict)
+    One per catalog: the normalised chunk texts are computed once, and each term is counted once.
+    """
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._texts = [normalise_numbers(normalise(catalog.chunk_text(c))) for c in catalog.chunks.values()]
+        self._cache: dict[str, int] = {}
+        self._lock = threading.Lock()
 
     def weight(self, alternatives: list[str]) -> float:
-        n = max(len(self.catalog.chunks), 1)
+        n = max(len(self._texts), 1)
         df = max(self._df(a) for a in alternatives)
         return math.log(1 + (n + 1) / (df + 0.5))
 
     def _df(self, term: str) -> int:
         if term not in self._cache:
             needle = normalise(term)
-            texts = (self.catalog.chunk_text(c) for c in self.catalog.chunks.values())
-            self._cache[term] = sum(needle in normalise_numbers(normalise(t)) for t in texts)
+            count = sum(needle in t for t in self._texts)
+            with self._lock:
+                if len(self._cache) > 50_000:
+                    self._cache.clear()
+                self._cache[term] = count
         return self._cache[term]
 
 

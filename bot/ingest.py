@@ -72,6 +72,8 @@ class Ingestor:
         self.cache = EmbeddingCache(settings.data_dir / "embeddings.sqlite", embedder)
         self.progress = progress
         self._last_save = time.monotonic()
+        self._dirty = False
+        self._manifests: dict[Path, dict[str, dict]] = {}
 
     def sync(self, extra: list[Path] | None = None) -> IngestReport:
         """Bring the index in line with the seeds folder, earlier extra files, and `extra`."""
@@ -110,13 +112,18 @@ class Ingestor:
         try:
             if not path.is_file():
                 raise CorpusError(f"{path}: no such file")
-            doc = read_document(path, load_manifest(path.parent))
+            doc = read_document(path, self._manifest(path.parent))
         except (CorpusError, OSError) as exc:
             report.failed.append((path.name, str(exc)))
             self.progress(f"skipped {exc}")
             return None
         doc.meta.source = str(path.resolve())
         return doc
+
+    def _manifest(self, folder: Path) -> dict[str, dict]:
+        if folder not in self._manifests:
+            self._manifests[folder] = load_manifest(folder)
+        return self._manifests[folder]
 
     def _docs_missing_vectors(self) -> set[str]:
         """Documents the catalog lists but Chroma lacks vectors for (index dir lost, server reset)."""
@@ -138,6 +145,7 @@ class Ingestor:
         stale = [cid for cid in (old.chunk_ids if old else []) if cid not in {r.chunk_id for r in records}]
         self.catalog.put(DocRecord(doc.meta, doc.text, doc.content_hash, doc.meta.source), records)
         self.store.delete(stale)
+        self._dirty = True
         (report.updated if old else report.added).append(doc.doc_id)
         report.chunks += len(chunks)
         self._save()
@@ -146,11 +154,13 @@ class Ingestor:
         for doc_id in [d for d in self.catalog.docs if d not in present]:
             self.store.delete(self.catalog.remove(doc_id))
             report.removed.append(doc_id)
+            self._dirty = True
 
     def _save(self, force: bool = False) -> None:
-        if force or time.monotonic() - self._last_save > _SAVE_EVERY_S:
+        if self._dirty and (force or time.monotonic() - self._last_save > _SAVE_EVERY_S):
             self.catalog.save()
             self._last_save = time.monotonic()
+            self._dirty = False
 
     def _drop_orphans(self) -> None:
         """Vectors of an interrupted ingest that the catalog never adopted."""

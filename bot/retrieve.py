@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
 import bm25s
 import numpy as np
@@ -24,15 +27,36 @@ class Hit:
 
 
 class Bm25Index:
-    """BM25 over the catalog's stored tokens (jieba runs once, at ingest)."""
+    """BM25 over the catalog's stored tokens (jieba runs once, at ingest), saved beside the Chroma data
+    so a process start loads it instead of rebuilding it."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, folder: Path | None = None) -> None:
         self.ids = list(catalog.chunks)
         self.doc_of = np.array([catalog.chunks[c].doc_id for c in self.ids])
-        self._bm25 = bm25s.BM25()
-        corpus = [catalog.chunks[c].tokens or ["\u2400"] for c in self.ids]
-        if corpus:
-            self._bm25.index(corpus, show_progress=False)
+        self._bm25 = self._load(folder) if folder else None
+        if self._bm25 is None:
+            self._bm25 = bm25s.BM25()
+            corpus = [catalog.chunks[c].tokens or ["\u2400"] for c in self.ids]
+            if corpus:
+                self._bm25.index(corpus, show_progress=False)
+                if folder:
+                    self._save(folder)
+
+    def _load(self, folder: Path) -> bm25s.BM25 | None:
+        try:
+            if json.loads((folder / "ids.json").read_text(encoding="utf-8")) != self.ids:
+                return None
+            return bm25s.BM25.load(str(folder), mmap=False, show_progress=False)
+        except (OSError, ValueError):
+            return None
+
+    def _save(self, folder: Path) -> None:
+        """Index files first, the id list last: a half-written save never matches a catalog."""
+        (folder / "ids.json").unlink(missing_ok=True)
+        self._bm25.save(str(folder), show_progress=False)
+        tmp = folder / "ids.json.tmp"
+        tmp.write_text(json.dumps(self.ids), encoding="utf-8")
+        os.replace(tmp, folder / "ids.json")
 
     def search(self, tokens: list[str], n: int, doc_ids: list[str] | None) -> list[str]:
         if not self.ids or not tokens:
@@ -50,7 +74,7 @@ class HybridRetriever:
         self.catalog = catalog
         self.store = store
         self.embedder = embedder
-        self.bm25 = Bm25Index(catalog)
+        self.bm25 = Bm25Index(catalog, settings.data_dir / f"bm25-{embedder.id}")
 
     def retrieve(self, plan: QueryPlan, k: int | None = None) -> list[Hit]:
         """Top chunks for the question; for list questions, the top few of every report."""
