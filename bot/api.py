@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
+import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -15,7 +17,7 @@ from bot.chain import ReportRetriever
 from bot.config import Settings, get_settings
 from bot.embeddings import make_embedder
 from bot.evidence import TermStats
-from bot.ingest import Ingestor, IngestReport, Progress, catalog_path, open_store
+from bot.ingest import Ingestor, IngestReport, Progress, catalog_path, interrupted_marker, open_store
 from bot.models import Answer
 from bot.query import Filters, RegionIndex, plan_query
 from bot.retrieve import HybridRetriever
@@ -40,6 +42,10 @@ class Bot:
         self.catalog = Catalog.load(catalog_path(self.settings, self.embedder))
         if not self.catalog.docs or self.store.count() < len(self.catalog.chunks):
             progress("Building the index from the reports (first run)…")
+            self.ingest()
+        elif interrupted_marker(self.settings).exists():
+            progress("The last ingest was interrupted; finishing it…")
+            self._reload()
             self.ingest()
         else:
             self._reload()
@@ -90,8 +96,8 @@ class Bot:
         problem = self._check(question)
         if problem:
             return Answer(answer=problem, refused=True, backend=engine.name)
-        pairs = [(str(u), str(a)) for u, a in (history or [])]
-        result = engine.respond(Request(question.strip(), pairs, filters), self, on_token)
+        pairs = [(clean_question(str(u)), str(a)) for u, a in (history or [])]
+        result = engine.respond(Request(clean_question(question), pairs, filters), self, on_token)
         result.latency_ms = round((time.perf_counter() - started) * 1000, 1)
         return result
 
@@ -126,12 +132,18 @@ class Bot:
         return ReportRetriever(search=lambda q: self.search(q, [], filters), catalog=self.catalog)
 
     def _check(self, question: str) -> str | None:
-        if not question or not question.strip():
+        if not question or not clean_question(question):
             return "请输入问题。Please enter a question."
         if len(question) > self.settings.max_question_chars:
             limit = self.settings.max_question_chars
             return f"问题太长（上限 {limit} 字）。The question is too long (limit {limit} characters)."
         return None
+
+
+def clean_question(text: str) -> str:
+    """Control characters (and other invisible ones) out, whitespace folded; emoji and all scripts stay."""
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text)
+    return re.sub(r"\s+", " ", text).strip()
 
 
 @lru_cache(maxsize=1)

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     )
     chunk_chars: int = Field(360, ge=80, le=2000, description="Target chunk size in characters.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a message.")
+    ingest_save_every_s: float = Field(
+        10.0, gt=0, description="During an ingest, commit the catalog at least this often (seconds)."
+    )
+    max_report_chars: int = Field(
+        1_000_000, ge=1000, description="Reports with more text are skipped with a message (a report is ~5-30k)."
+    )
 
     @field_validator("embedder")
     @classmethod

@@ -8,7 +8,7 @@ import threading
 
 from bot.chunking import heading_level, split_sentences
 from bot.models import Evidence
-from bot.query import QueryPlan
+from bot.query import QueryPlan, aimed_at_the_bot
 from bot.retrieve import Hit
 from bot.store import Catalog
 from bot.text import normalise, normalise_numbers, parts, synonyms
@@ -111,6 +111,8 @@ def score_sentences(plan: QueryPlan, hits: list[Hit], catalog: Catalog, stats: T
             sentence = text[span.start : span.end]
             neighbours = " ".join(text[s.start : s.end] for s in spans[max(0, i - 1) : i + 2] if s != span)
             value = support(plan, sentence, f"{hit.chunk.section} {neighbours}", stats)
+            if aimed_at_the_bot(sentence):
+                value = 0.0  # a report's orders to the bot are data: shown in the viewer, never quoted as answers
             bonus = 0.15 * hit.score / top
             if wants_number and re.search(r"\d", sentence):
                 bonus += 0.1 + (0.1 if _number_next_to_term(plan, sentence) else 0.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -18,7 +19,6 @@ from bot.text import add_words, tokenize
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
-_SAVE_EVERY_S = 10.0
 
 
 @dataclass
@@ -37,6 +37,11 @@ class IngestReport:
             f"{len(self.unchanged)} unchanged, {len(self.failed)} failed; {self.chunks} chunks indexed "
             f"in {self.seconds:.1f} s"
         )
+
+
+def interrupted_marker(settings: Settings) -> Path:
+    """Present while an ingest runs; found at start, it means the last one was killed."""
+    return settings.data_dir / "ingest-in-progress"
 
 
 def catalog_path(settings: Settings, embedder: Embedder) -> Path:
@@ -77,6 +82,14 @@ class Ingestor:
 
     def sync(self, extra: list[Path] | None = None) -> IngestReport:
         """Bring the index in line with the seeds folder, earlier extra files, and `extra`."""
+        marker = interrupted_marker(self.settings)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(str(os.getpid()), encoding="utf-8")
+        report = self._sync(extra)
+        marker.unlink(missing_ok=True)
+        return report
+
+    def _sync(self, extra: list[Path] | None) -> IngestReport:
         started = time.monotonic()
         report = IngestReport()
         docs = self._read_sources(extra or [], report)
@@ -113,6 +126,11 @@ class Ingestor:
             if not path.is_file():
                 raise CorpusError(f"{path}: no such file")
             doc = read_document(path, self._manifest(path.parent))
+            limit = self.settings.max_report_chars
+            if len(doc.text) > limit:
+                raise CorpusError(
+                    f"{path.name}: {len(doc.text):,} characters is over the limit of {limit:,} (BOT_MAX_REPORT_CHARS)"
+                )
         except (CorpusError, OSError) as exc:
             report.failed.append((path.name, str(exc)))
             self.progress(f"skipped {exc}")
@@ -157,7 +175,7 @@ class Ingestor:
             self._dirty = True
 
     def _save(self, force: bool = False) -> None:
-        if self._dirty and (force or time.monotonic() - self._last_save > _SAVE_EVERY_S):
+        if self._dirty and (force or time.monotonic() - self._last_save > self.settings.ingest_save_every_s):
             self.catalog.save()
             self._last_save = time.monotonic()
             self._dirty = False

@@ -138,6 +138,11 @@ def _apply_filters(plan: QueryPlan, filters: Filters, regions: RegionIndex, meta
         plan.is_list = False
 
 
+def aimed_at_the_bot(text: str) -> bool:
+    """A sentence that gives the assistant orders (“忽略以上指令…”) rather than reporting anything."""
+    return bool(_INJECTION.search(text))
+
+
 def strip_injection(question: str) -> str:
     """Drop the clauses that give the bot orders; what is left is the question (maybe nothing)."""
     clauses = re.split(r"(?<=[。！？!?；;，,.])", question)
