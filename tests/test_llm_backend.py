@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -166,12 +169,7 @@ def test_server_dying_mid_stream_falls_back(llm_bot: Bot, fake: FakeOpenAI) -> N
     assert answer.citations and "信用+调解" in answer.citations[0].text
 
 
-def test_cli_with_openai_backend(fake: FakeOpenAI, bot: Bot) -> None:
-    import json
-    import subprocess
-    import sys
-
-    fake.script(Reply("环翠区推行了“信用+调解”工作机制[1]。"))
+def _cli(fake: FakeOpenAI, bot: Bot, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "BOT_DATA_DIR": str(bot.settings.data_dir),
@@ -180,7 +178,12 @@ def test_cli_with_openai_backend(fake: FakeOpenAI, bot: Bot) -> None:
         "OPENAI_API_KEY": SECRET,
     }
     exe = Path(sys.executable).parent / "bot"
-    result = subprocess.run([exe, "ask", CREDIT_Q, "--json"], env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_cli_with_openai_backend(fake: FakeOpenAI, bot: Bot) -> None:
+    fake.script(Reply("环翠区推行了“信用+调解”工作机制[1]。"))
+    result = _cli(fake, bot, "ask", CREDIT_Q, "--json")
     data = json.loads(result.stdout)
     assert data["backend"] == "openai" and data["citations"][0]["doc_id"] == CREDIT_DOC
     assert SECRET not in result.stdout + result.stderr
@@ -228,18 +231,8 @@ def test_hybrid_retriever_as_langchain_retriever(bot: Bot) -> None:
 
 
 def test_cli_streams_to_the_terminal(fake: FakeOpenAI, bot: Bot) -> None:
-    import subprocess
-    import sys
-
     fake.script(Reply("环翠区推行了“信用+调解”工作机制[1]。该机制化解纠纷55555起[1]。"))
-    env = {
-        **os.environ,
-        "BOT_DATA_DIR": str(bot.settings.data_dir),
-        "BOT_LLM_BACKEND": "openai",
-        "BOT_OPENAI_BASE_URL": fake.url,
-    }
-    exe = Path(sys.executable).parent / "bot"
-    out = subprocess.run([exe, "ask", CREDIT_Q], env=env, capture_output=True, text=True, timeout=300).stdout
+    out = _cli(fake, bot, "ask", CREDIT_Q).stdout
     assert fake.requests[0]["stream"] is True
     streamed, verified = out.split("— 核实后的回答 Verified answer —")
     assert "55555" in streamed and "55555" not in verified and "信用+调解" in verified
