@@ -146,30 +146,32 @@ class ChatUI:
         return "谢谢反馈！Thanks for the feedback."
 
 
+def _sidebar(ui: ChatUI, settings: Any) -> tuple[gr.Dropdown, gr.Dropdown, gr.Radio, gr.File, gr.Markdown]:
+    with gr.Sidebar():
+        gr.Markdown("### 筛选 Filters")
+        region = gr.Dropdown(ui.region_choices(), value=ALL, label="地区 Region")
+        year = gr.Dropdown(ui.year_choices(), value=ALL, label="年份 Year")
+        backends = settings.configured_backends()
+        default = settings.llm_backend if settings.llm_backend in backends else backends[0]
+        backend = gr.Radio(backends, value=default, label="回答方式 Backend")
+        gr.Markdown("### 上传报告 Upload a report")
+        upload = gr.File(
+            label=".txt .md .html .pdf .docx (≤ 20 MB)",
+            type="filepath",
+            file_types=[".txt", ".md", ".html", ".htm", ".pdf", ".docx"],
+        )
+        status = gr.Markdown()
+    return region, year, backend, upload, status
+
+
 def build_app(bot: Bot) -> gr.Blocks:
     ui = ChatUI(bot)
     with gr.Blocks(title="法治报告问答 · Rule-of-law report assistant") as demo:
         last = gr.State(None)
-        with gr.Sidebar():
-            gr.Markdown("### 筛选 Filters")
-            region = gr.Dropdown(ui.region_choices(), value=ALL, label="地区 Region")
-            year = gr.Dropdown(ui.year_choices(), value=ALL, label="年份 Year")
-            backends = bot.settings.configured_backends()
-            backend = gr.Radio(
-                backends,
-                value=bot.settings.llm_backend if bot.settings.llm_backend in backends else backends[0],
-                label="回答方式 Backend",
-            )
-            gr.Markdown("### 上传报告 Upload a report")
-            upload = gr.File(
-                label=".txt .md .html .pdf .docx (≤ 20 MB)",
-                file_types=[".txt", ".md", ".html", ".htm", ".pdf", ".docx"],
-                type="filepath",
-            )
-            upload_status = gr.Markdown()
+        region, year, backend, upload, upload_status = _sidebar(ui, bot.settings)
         gr.Markdown(
-            "## 法治报告问答 · Rule-of-law report assistant\n基于县区司法局法治政府建设年度报告回答，每句附出处。"
-            "Answers quote the reports; click [n] to open the passage."
+            "## 法治报告问答 · Rule-of-law report assistant\n基于县区司法局法治政府建设年度报告回答，"
+            "每句附出处。Answers quote the reports; click [n] to open the passage."
         )
         with gr.Row():
             with gr.Column(scale=3):
@@ -190,15 +192,15 @@ def build_app(bot: Bot) -> gr.Blocks:
             with gr.Column(scale=2):
                 gr.Markdown("### 原文 Report viewer")
                 gr.HTML(VIEWER, elem_id="viewer")
-        inputs = [question, chat, region, year, backend]
         for trigger in (ask.click, question.submit):
-            trigger(ui.respond, inputs, [chat, sources, last], api_name=False).then(lambda: "", None, question)
+            trigger(ui.respond, [question, chat, region, year, backend], [chat, sources, last], api_name=False).then(
+                lambda: "", None, question
+            )
         upload.upload(ui.upload, upload, [upload_status, region, year], api_name=False)
         up.click(lambda last_, c: ui.feedback(last_, "up", c), [last, comment], feedback_status, api_name=False)
         down.click(lambda last_, c: ui.feedback(last_, "down", c), [last, comment], feedback_status, api_name=False)
-        api_q = gr.Textbox(visible=False)
         gr.Button(visible=False).click(
-            lambda q: bot.answer(q).model_dump(), api_q, gr.JSON(visible=False), api_name="ask"
+            lambda q: bot.answer(q).model_dump(), gr.Textbox(visible=False), gr.JSON(visible=False), api_name="ask"
         )
     return demo
 
