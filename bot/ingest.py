@@ -59,6 +59,9 @@ def open_store(settings: Settings, embedder: Embedder, progress: Progress) -> Ve
         progress(f"The index at {settings.data_dir / 'chroma'} is unreadable; moved to {broken}, rebuilding.")
         shutil.move(str(settings.data_dir / "chroma"), broken)
         catalog_path(settings, embedder).unlink(missing_ok=True)
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()  # the failed open left a broken client cached for this path
         return VectorStore(settings, embedder)
 
 

@@ -149,22 +149,32 @@ def test_kill_9_during_ingest_leaves_a_consistent_index(tmp_path: Path) -> None:
 def test_deleted_index_directory_is_rebuilt_with_a_message(fresh_settings: Settings) -> None:
     Bot(fresh_settings)
     shutil.rmtree(fresh_settings.data_dir / "chroma")
-    messages: list[str] = []
-    bot = Bot(fresh_settings, progress=messages.append)
-    assert any("Building the index" in m for m in messages)
-    assert bot.store.count() == len(bot.catalog.chunks) > 100
-    assert not bot.answer("哪些区县推行了信用+调解机制？").refused
+    env = {**os.environ, "BOT_DATA_DIR": str(fresh_settings.data_dir), "BOT_SEEDS_DIR": str(fresh_settings.seeds_dir)}
+    exe = Path(sys.executable).parent / "bot"  # a new process: Chroma caches open clients per process
+    result = subprocess.run(
+        [exe, "ask", "哪些区县推行了信用+调解机制？", "--json"], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert "Building the index" in result.stderr and "Traceback" not in result.stderr
+    assert not json.loads(result.stdout)["refused"]
+
+
+def _ask_in_new_process(cfg: Settings) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BOT_DATA_DIR": str(cfg.data_dir), "BOT_SEEDS_DIR": str(cfg.seeds_dir)}
+    exe = Path(sys.executable).parent / "bot"  # a new process: Chroma caches open clients per process
+    return subprocess.run(
+        [exe, "ask", "哪些区县推行了信用+调解机制？", "--json"], env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_corrupted_index_is_moved_aside_and_rebuilt(fresh_settings: Settings) -> None:
     Bot(fresh_settings)
     for path in (fresh_settings.data_dir / "chroma").rglob("*.sqlite3"):
         path.write_bytes(b"this is not a database" * 100)
-    messages: list[str] = []
-    bot = Bot(fresh_settings, progress=messages.append)
-    assert any("unreadable" in m and "rebuilding" in m for m in messages)
+    result = _ask_in_new_process(fresh_settings)
+    assert "Traceback" not in result.stderr, result.stderr[-1500:]
+    assert "unreadable" in result.stderr and "rebuilding" in result.stderr
     assert list(fresh_settings.data_dir.glob("chroma.broken-*"))
-    assert bot.store.count() == len(bot.catalog.chunks) > 100
+    assert not json.loads(result.stdout)["refused"]
 
 
 def test_corrupted_catalog_is_rebuilt(fresh_settings: Settings) -> None:
