@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.answer import EXTRACTIVE, compose
-from bot.chain import answer_chain, citations_from, condense_chain, history_text, passages_for, render_passages, run
+from bot.chain import (
+    TokenSink,
+    answer_chain,
+    citations_from,
+    condense_chain,
+    history_text,
+    passages_for,
+    render_passages,
+    run,
+)
 from bot.config import KNOWN_BACKENDS, Settings
 from bot.llm import describe_failure, make_chat_model
 from bot.models import Answer, Evidence, Retrieved
@@ -19,7 +27,6 @@ from bot.store import Catalog
 from bot.verify import Source, verify
 
 log = logging.getLogger(__name__)
-TokenSink = Callable[[str], None]
 
 
 @dataclass
@@ -105,7 +112,7 @@ class LLMBackend:
             reply = run(self._answer, inputs, on_token)
         except Exception as exc:  # any failure of the model or its transport: fall back, never crash
             return self._fallback(found, bot.catalog, describe_failure(exc))
-        sources = [Source(bot.catalog.docs[p.doc_id].text[p.start : p.end], p.doc_id) for p in passages]
+        sources = [Source(p.text(bot.catalog), p.doc_id) for p in passages]
         verified = verify(reply, sources, bot.regions_named)
         if verified.refused:
             return Answer(answer=verified.text, refused=True, backend=self.name, retrieved=retrieved(found.hits))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +21,6 @@ from bot.retrieve import Hit
 from bot.store import Catalog
 from bot.verify import Verified
 
-log = logging.getLogger(__name__)
 MAX_PASSAGES = 6
 TokenSink = Callable[[str], None]
 
@@ -33,6 +31,9 @@ class Passage:
     section: str
     start: int
     end: int
+
+    def text(self, catalog: Catalog) -> str:
+        return catalog.docs[self.doc_id].text[self.start : self.end]
 
 
 class ReportRetriever(BaseRetriever):
@@ -71,9 +72,8 @@ def _add(chosen: list[Passage], passage: Passage) -> None:
 
 
 def passage_document(passage: Passage, catalog: Catalog) -> Document:
-    doc = catalog.docs[passage.doc_id]
     meta = {"doc_id": passage.doc_id, "section": passage.section, "start": passage.start, "end": passage.end}
-    return Document(page_content=doc.text[passage.start : passage.end], metadata=meta)
+    return Document(page_content=passage.text(catalog), metadata=meta)
 
 
 def render_passages(passages: list[Passage], catalog: Catalog, lang: str) -> str:
@@ -81,7 +81,7 @@ def render_passages(passages: list[Passage], catalog: Catalog, lang: str) -> str
     for n, p in enumerate(passages, start=1):
         meta = catalog.docs[p.doc_id].meta
         head = f"[{n}] {region_label(meta, lang)} · {period_label(meta, lang)} · {meta.title} · {p.section or '—'}"
-        blocks.append(f"{head}\n{catalog.docs[p.doc_id].text[p.start : p.end]}")
+        blocks.append(f"{head}\n{p.text(catalog)}")
     return "\n\n".join(blocks)
 
 
@@ -121,7 +121,7 @@ def citations_from(verified: Verified, passages: list[Passage], catalog: Catalog
                 section=p.section,
                 start=p.start,
                 end=p.end,
-                text=catalog.docs[p.doc_id].text[p.start : p.end],
+                text=p.text(catalog),
             )
         )
     return out
