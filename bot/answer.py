@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.corpus import DocMeta
-from bot.evidence import TermStats, best_per_doc, extend_short, pick, score_sentences
-from bot.models import Citation, Evidence
+from bot.evidence import Decision
+from bot.figures import Figure
+from bot.models import Citation, Evidence, Refusal
 from bot.query import QueryPlan
-from bot.retrieve import Hit
 from bot.store import Catalog
 
 EXTRACTIVE = "extractive"
@@ -52,28 +54,20 @@ class Citations:
         return n
 
 
-def decide(
-    plan: QueryPlan, hits: list[Hit], catalog: Catalog, threshold: float, stats: TermStats
-) -> tuple[list[Evidence], list[Evidence]]:
-    """(evidence to answer from, closest passages); no evidence means refuse. Shared by every backend."""
-    ranked = score_sentences(plan, hits, catalog, stats)
-    related = [e for e in ranked if e.end - e.start >= 20][:2]  # a bare heading says nothing to the reader
-    if plan.refusal:
-        return [], related
-    extended = [extend_short(e, catalog) for e in ranked if e.support >= threshold]
-    chosen = best_per_doc(extended, threshold) if plan.is_list else pick(extended, plan, threshold)
-    return chosen, related
-
-
-def compose(
-    plan: QueryPlan, evidence: list[Evidence], related: list[Evidence], catalog: Catalog
-) -> tuple[str, list[Citation], bool]:
+def compose(plan: QueryPlan, decision: Decision, catalog: Catalog) -> tuple[str, list[Citation], bool]:
     """Answer text, its citations, and whether it is a refusal."""
     cites = Citations(catalog)
-    if not evidence:
-        return _refusal(plan, related, cites), cites.items, True
-    lines = _list_lines(plan, evidence, cites) if plan.is_list else _single_lines(plan, evidence, cites)
+    if decision.refusal:
+        return _refusal(plan, decision, cites), cites.items, True
+    if decision.figures:
+        return _computed_text(plan, decision.figures, cites), cites.items, False
+    listed = plan.kind in ("list", "count")
+    lines = _list_lines(plan, decision.evidence, cites) if listed else _single_lines(plan, decision.evidence, cites)
     return "\n".join(lines), cites.items, False
+
+
+def _slice(cites: Citations, ev: Evidence) -> str:
+    return cites.catalog.docs[ev.doc_id].text[ev.start : ev.end]
 
 
 def _quote(text: str, lang: str) -> str:
@@ -118,19 +112,76 @@ def _list_lines(plan: QueryPlan, evidence: list[Evidence], cites: Citations) -> 
     return lines
 
 
-def _refusal(plan: QueryPlan, related: list[Evidence], cites: Citations) -> str:
+_LESS = re.compile(r"更少|最少|最低|最小|少于|低于|\b(?:fewer|fewest|less|least|lower|lowest|smaller|smallest)\b", re.I)
+
+
+def _computed_text(plan: QueryPlan, figures: list[tuple[Figure, Evidence]], cites: Citations) -> str:
+    """“甲区更多：120件[1]；乙县95件[2]。”, “合计215件：…”: the result first, every figure cited."""
     zh = plan.lang == "zh"
-    reason = plan.refusal or ""
-    if reason.startswith("place:"):
-        head = f"现有报告中没有关于{reason[6:]}的报告。" if zh else f"The reports do not cover {reason[6:]}."
-    elif reason == "filters":
-        head = "所选地区和年份没有对应的报告。" if zh else "No report matches the selected region and year."
-    elif reason == "instruction":
-        head = "我只回答关于这些报告内容的问题。" if zh else "I only answer questions about what the reports say."
-    elif reason == "period":
-        head = f"现有报告没有涉及{plan.year}年的内容。" if zh else f"The reports do not cover {plan.year}."
+    ordered = sorted(figures, key=lambda f: f[0].value, reverse=not _LESS.search(plan.question))
+    parts = [f"{_label(cites, fig.doc_id, plan.lang)} {fig.shown}[{cites.add(ev)}]" for fig, ev in ordered]
+    joined = "；".join(parts) if zh else "; ".join(parts)
+    if plan.kind == "sum":
+        total = _number(sum(f.value for f, _ in figures))
+        unit = ordered[0][0].unit
+        return (
+            f"合计{total}{unit}：" + " + ".join(parts) + "。" if zh else f"In total {total}: " + " + ".join(parts) + "."
+        )
+    if plan.kind == "each":
+        return ("各报告的数字：" if zh else "By report: ") + joined + ("。" if zh else ".")
+    first = _label(cites, ordered[0][0].doc_id, plan.lang)
+    less = bool(_LESS.search(plan.question))
+    if plan.kind == "rank" or len(ordered) > 2:
+        word = ("最少" if less else "最多") if zh else ("the fewest" if less else "the most")
     else:
-        head = "报告中没有找到能回答这个问题的内容。" if zh else "The reports do not say."
+        word = ("更少" if less else "更多") if zh else ("fewer" if less else "more")
+    return f"{first}{word}：{joined}。" if zh else f"{first} has {word}: {joined}."
+
+
+def _label(cites: Citations, doc_id: str, lang: str) -> str:
+    return region_label(cites.catalog.docs[doc_id].meta, lang)
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
+_HEADS_ZH = {
+    "place": "现有报告中没有关于{detail}的报告。",
+    "filters": "所选地区和年份没有对应的报告。",
+    "instruction": "我只回答关于这些报告内容的问题。",
+    "period": "现有报告没有涉及{detail}年的内容。",
+    "premise": "报告提到了相关内容，但没有提到“{detail}”。",
+    "absent": "报告中没有提到“{detail}”。",
+    "no_figure": "报告提到了相关内容，但没有给出这个数字。",
+    "unsure": "报告中没有找到能回答这个问题的内容。",
+}
+_HEADS_EN = {
+    "place": "The reports do not cover {detail}.",
+    "filters": "No report matches the selected region and year.",
+    "instruction": "I only answer questions about what the reports say.",
+    "period": "The reports do not cover {detail}.",
+    "premise": "The reports mention this, but do not say it was “{detail}”.",
+    "absent": "The reports do not mention “{detail}”.",
+    "no_figure": "The reports mention this but do not give that figure.",
+    "unsure": "The reports do not say.",
+}
+
+
+def refusal_head(refusal: Refusal, lang: str) -> str:
+    heads = _HEADS_ZH if lang == "zh" else _HEADS_EN
+    return heads[refusal.kind].format(detail=refusal.detail)
+
+
+def _refusal(plan: QueryPlan, decision: Decision, cites: Citations) -> str:
+    """The reason, then what the reports do say: the passage a premise was checked in, or the closest ones."""
+    zh = plan.lang == "zh"
+    assert decision.refusal is not None
+    head = refusal_head(decision.refusal, plan.lang)
+    if decision.evidence:  # a premise the passage does not bear out: show the passage
+        quoted = "".join(f"{_quote(_slice(cites, e), plan.lang)}[{cites.add(e)}]" for e in decision.evidence)
+        return f"{head}\n\n" + ("报告中的相关内容：" if zh else "What the report says: ") + quoted
+    related = decision.related
     if not related:
         return head
     lines = [head, "", "可能相关的段落：" if zh else "Possibly related passages:"]

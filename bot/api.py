@@ -11,15 +11,17 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
-from bot.answer import decide
 from bot.backends import Backend, Found, Request, make_backend
 from bot.chain import ReportRetriever
 from bot.config import Settings, get_settings
+from bot.crosslingual import TermMap
 from bot.embeddings import make_embedder
-from bot.evidence import TermStats
+from bot.evidence import Bars, EvidenceModel, candidates, decide, default_model, score
+from bot.features import TermStats
+from bot.figures import Figure, extract_figures
 from bot.ingest import Ingestor, IngestReport, Progress, catalog_path, interrupted_marker, open_store
 from bot.models import Answer
-from bot.query import Filters, RegionIndex, plan_query
+from bot.query import Filters, QueryPlan, RegionIndex, plan_query
 from bot.retrieve import HybridRetriever
 from bot.store import Catalog
 from bot.text import add_words
@@ -76,8 +78,16 @@ class Bot:
         add_words(sorted({w for m in metas for w in (m.county, m.city)}))
         regions = RegionIndex.build(metas)
         retriever = HybridRetriever(self.settings, catalog, self.store, self.embedder)
-        stats = TermStats(catalog)
+        stats = TermStats([catalog.chunk_text(c) for c in catalog.chunks.values()])
+        figures = {d: extract_figures(d, r.text) for d, r in catalog.docs.items()}
+        terms = TermMap.build(
+            [c.tokens for c in catalog.chunks.values()],
+            self.embedder,
+            self.settings.data_dir / "embeddings.sqlite",
+            self.settings.term_map_vocab,
+        )
         self.catalog, self.regions, self.retriever, self.stats = catalog, regions, retriever, stats
+        self.figures, self.terms = figures, terms
 
     def answer(
         self,
@@ -102,12 +112,43 @@ class Bot:
         return result
 
     def search(self, question: str, history: list[tuple[str, str]], filters: Filters | None = None) -> Found:
-        """Plan, retrieve and decide: the evidence every backend answers from (none: refuse)."""
+        """Plan, retrieve and decide: the evidence every backend answers from (a refusal says why not)."""
+        plan = self.plan(question, history, filters)
+        hits = self.retriever.retrieve(plan)
+        ranked = score(candidates(plan, hits, self.catalog, self.stats, self.figures_of), self.model)
+        decision = decide(plan, ranked, self.catalog, self.bars, self._rarest(plan))
+        gate = self.settings.llm_gate if self.settings.llm_gate is not None else self.bars.answer / 2
+        return Found(plan, hits, decision, relevant=decision.confidence >= gate)
+
+    def plan(self, question: str, history: list[tuple[str, str]], filters: Filters | None = None) -> QueryPlan:
+        """The question understood: regions, period, kind, answer type; English words mapped to corpus terms."""
         metas = {d: r.meta for d, r in self.catalog.docs.items()}
         plan = plan_query(question, history, self.regions, metas, filters)
-        hits = self.retriever.retrieve(plan)
-        evidence, related = decide(plan, hits, self.catalog, self.settings.min_support, self.stats)
-        return Found(plan, hits, evidence, related)
+        size, margin = self.settings.term_map_size, self.settings.term_map_margin
+        if plan.unmapped and size:
+            plan.mapped = [
+                [t for t, _ in self.terms.nearest(self.embedder.embed_query(w), size, margin)] for w in plan.unmapped
+            ]
+        return plan
+
+    def figures_of(self, doc_id: str) -> list[Figure]:
+        return self.figures.get(doc_id, [])
+
+    @property
+    def model(self) -> EvidenceModel:
+        return default_model()
+
+    @property
+    def bars(self) -> Bars:
+        s = self.settings
+        answer = s.answer_bar if s.answer_bar is not None else self.model.answer_bar
+        listed = s.list_bar if s.list_bar is not None else self.model.list_bar
+        return Bars(answer, listed, s.quote_margin)
+
+    def _rarest(self, plan: QueryPlan) -> str:
+        if not plan.terms:
+            return ""
+        return max(plan.terms, key=self.stats.weight)[0]
 
     def chunk_text(self, chunk_id: str) -> str:
         chunk = self.catalog.chunks.get(chunk_id)

@@ -18,6 +18,7 @@ from bot.chain import (
     run,
 )
 from bot.config import KNOWN_BACKENDS, Settings
+from bot.evidence import Decision
 from bot.llm import describe_failure, make_chat_model
 from bot.models import Answer, Evidence, Retrieved
 from bot.prompts import load_prompts
@@ -31,12 +32,20 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Found:
-    """What retrieval and the refusal gate decided for one question."""
+    """What retrieval and the evidence model decided for one question."""
 
     plan: QueryPlan
     hits: list[Hit]
-    evidence: list[Evidence]  # empty: refuse
-    related: list[Evidence]
+    decision: Decision
+    relevant: bool  # the reports hold something on the question: an LLM may be asked even if the extractive bar refuses
+
+    @property
+    def evidence(self) -> list[Evidence]:  # empty: refuse
+        return self.decision.evidence if not self.decision.refusal else []
+
+    @property
+    def related(self) -> list[Evidence]:
+        return self.decision.related
 
 
 @dataclass
@@ -61,7 +70,7 @@ class Backend(Protocol):
 
 
 def extractive_answer(found: Found, catalog: Catalog, notice: str | None = None) -> Answer:
-    text, citations, refused = compose(found.plan, found.evidence, found.related, catalog)
+    text, citations, refused = compose(found.plan, found.decision, catalog)
     if notice:
         text = f"⚠ {notice}\n{text}"
     return Answer(
@@ -104,9 +113,9 @@ class LLMBackend:
     def respond(self, request: Request, bot: Searcher, on_token: TokenSink | None) -> Answer:
         question, history = self._standalone(request)
         found = bot.search(question, history, request.filters)
-        if not found.evidence:  # refuse without calling the model
+        if not found.relevant or found.plan.refusal:  # refuse without calling the model
             return extractive_answer(found, bot.catalog)
-        passages = passages_for(found.evidence, found.hits)
+        passages = passages_for(found.evidence or found.related, found.hits)
         inputs = {"passages": render_passages(passages, bot.catalog, found.plan.lang), "question": found.plan.question}
         try:
             reply = run(self._answer, inputs, on_token)

@@ -44,9 +44,31 @@ class Settings(BaseSettings):
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in reciprocal-rank fusion.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in reciprocal-rank fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
-    min_support: float = Field(
-        0.6, ge=0, le=1, description="Share of the question's key terms a passage must hold to be an answer."
+    answer_bar: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Evidence-model probability a passage needs to be quoted as an answer; unset = the fitted bar "
+        "(chosen on the tuning questions for refusal precision >= 0.9).",
     )
+    list_bar: float | None = Field(
+        None, ge=0, le=1, description="Probability a report's best passage needs to be listed (unset: the fitted bar)."
+    )
+    quote_margin: float = Field(
+        0.1, ge=0, le=1, description="Other passages are quoted beside the best one when within this probability."
+    )
+    llm_gate: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Best-passage probability below which an LLM backend is not called (the reports hold nothing "
+        "relevant); unset = half the answer bar, so paraphrases the extractive bar refuses still reach the model.",
+    )
+    term_map_size: int = Field(3, ge=0, le=20, description="Corpus terms an unlisted English word maps to (0: off).")
+    term_map_margin: float = Field(
+        0.03, ge=0, le=1, description="Mapped terms must score within this of the best match (CSLS similarity)."
+    )
+    term_map_vocab: int = Field(20000, ge=0, description="Most frequent corpus words embedded for English mapping.")
     chunk_chars: int = Field(360, ge=80, le=2000, description="Target chunk size in characters.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a message.")
     ingest_save_every_s: float = Field(

@@ -1,123 +1,224 @@
-"""From retrieved chunks to scored sentences, and the refusal decision made on them."""
+"""The one place that decides what answers a question, and whether to refuse: a fitted model over sentences.
+
+Every sentence of the retrieved chunks is a candidate. `features.featurise` measures it; a logistic model
+(weights fitted by `eval/fit_evidence.py` on the tuning questions, stored in `resources/evidence_model.json`)
+turns that into the probability that the sentence answers the question. The decision then follows the
+question's kind: quote the best sentences, name every report that has one, or compute with figures.
+"""
 
 from __future__ import annotations
 
-import math
+import json
 import re
-import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
 
 from bot.chunking import heading_level, split_sentences
-from bot.models import Evidence
+from bot.features import FEATURES, QuestionView, TermStats, featurise
+from bot.figures import Figure, measure_match
+from bot.models import Evidence, Refusal
 from bot.query import QueryPlan, aimed_at_the_bot
 from bot.retrieve import Hit
 from bot.store import Catalog
-from bot.text import normalise, normalise_numbers, parts, synonyms
+from bot.text import normalise
 
-_QUANTITY = re.compile(r"多少|几|数量|比例|率|how many|how much|number|rate|percent", re.I)
+MODEL_PATH = Path(__file__).parent / "resources" / "evidence_model.json"
 _SHORT = 40  # a sentence this short (an item title) is quoted with what follows it,
 _EXTEND_TO = 100  # up to about this many characters
 _EXTEND_MAX = 4  # and at most this many more sentences
+FiguresOf = Callable[[str], list[Figure]]
 
 
-class TermStats:
-    """Chunk frequencies of question terms, so rare terms (信用+调解) weigh more than common ones (工作).
+@dataclass(frozen=True)
+class EvidenceModel:
+    weights: np.ndarray
+    bias: float
+    answer_bar: float  # the probability a fact answer needs; set on the tuning set for refusal precision ≥ 0.9
+    list_bar: float  # the probability a report's best sentence needs to be named in a list
 
-    One per catalog: the normalised chunk texts are computed once, and each term is counted once.
-    """
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> EvidenceModel:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if tuple(data["features"]) != FEATURES:
+            raise ValueError(f"{path}: fitted for features {data['features']}, code has {list(FEATURES)}; refit")
+        weights = np.array(data["weights"], dtype=np.float64)
+        return cls(weights, float(data["bias"]), float(data["answer_bar"]), float(data["list_bar"]))
 
-    def __init__(self, catalog: Catalog) -> None:
-        self._texts = [normalise_numbers(normalise(catalog.chunk_text(c))) for c in catalog.chunks.values()]
-        self._cache: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def weight(self, alternatives: list[str]) -> float:
-        n = max(len(self._texts), 1)
-        df = max(self._df(a) for a in alternatives)
-        return math.log(1 + (n + 1) / (df + 0.5))
-
-    def _df(self, term: str) -> int:
-        if term not in self._cache:
-            needle = normalise(term)
-            count = sum(needle in t for t in self._texts)
-            with self._lock:
-                if len(self._cache) > 50_000:
-                    self._cache.clear()
-                self._cache[term] = count
-        return self._cache[term]
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(x @ self.weights + self.bias)))
 
 
-def support(plan: QueryPlan, text: str, context: str, stats: TermStats) -> float:
-    """Weighted share of key terms found in the passage (full credit) or its heading and neighbours (part)."""
-    if not plan.terms:
-        return 0.0
-    body, around = normalise_numbers(normalise(text)), normalise(context)
-    got = total = 0.0
-    for alternatives in plan.terms:
-        weight = stats.weight(alternatives)
-        total += weight
-        got += weight * _credit([normalise(a) for a in alternatives], body, around)
-    if any(_is_number(alts[0]) and not any(normalise(a) in body for a in alts) for alts in plan.terms):
-        got *= 0.5  # a number the question names must be in the passage itself
-    if plan.weak_terms:
-        total += 0.35 * len(plan.weak_terms) * total / len(plan.terms)
-    share = got / total
-    if plan.year_in_text and str(plan.year) not in body + around:
-        share *= 0.4
-    return share
+@lru_cache(maxsize=1)
+def default_model() -> EvidenceModel:
+    return EvidenceModel.load()
 
 
-def _is_number(term: str) -> bool:
-    return bool(re.fullmatch(r"\d+(\.\d+)?%?", term))
+@dataclass
+class Candidate:
+    evidence: Evidence
+    features: np.ndarray
+    figures: list[Figure]
+    around: str  # the sentence with its heading and neighbours, normalised
 
 
-def _number_next_to_term(plan: QueryPlan, sentence: str) -> bool:
-    """“现有律师103人”: a figure right after a key term answers “how many” better than one far away."""
-    body = normalise(sentence)
-    for alts in plan.terms:
-        for word in [*alts, *parts(alts[0])]:
-            if re.search(re.escape(normalise(word)) + r".{0,2}?\d", body):
-                return True
-    return False
+@dataclass
+class Bars:
+    """The thresholds the decision uses (settings fields; None there means the fitted value)."""
+
+    answer: float
+    listed: float
+    quote_margin: float
 
 
-def _credit(alts: list[str], body: str, around: str) -> float:
-    """1 for a term in the passage, part credit for its words or for the heading/neighbours holding it."""
-    if any(a in body for a in alts):
-        return 1.0
-    pieces = parts(alts[0])
-    found = sum(_any_synonym(p, body) for p in pieces)
-    if pieces and found == len(pieces):
-        return 0.8
-    if any(a in around for a in alts):
-        return 0.5
-    return 0.4 * found / len(pieces) if pieces else 0.0
+@dataclass
+class Decision:
+    evidence: list[Evidence]  # what to quote; empty with a refusal
+    related: list[Evidence]  # the closest passages, shown with a refusal
+    refusal: Refusal | None = None
+    figures: list[tuple[Figure, Evidence]] = field(default_factory=list)  # computed answers, one per report
+    confidence: float = 0.0  # the best sentence's probability
 
 
-def _any_synonym(word: str, text: str) -> bool:
-    return any(w in text for w in synonyms().get(word, [word]))
-
-
-def score_sentences(plan: QueryPlan, hits: list[Hit], catalog: Catalog, stats: TermStats) -> list[Evidence]:
-    """Every sentence of the retrieved chunks as candidate evidence, best first."""
-    if not hits:
-        return []
-    top = hits[0].score
-    wants_number = bool(_QUANTITY.search(plan.question))
-    out: list[Evidence] = []
+def candidates(
+    plan: QueryPlan, hits: list[Hit], catalog: Catalog, stats: TermStats, figures_of: FiguresOf
+) -> list[Candidate]:
+    """Every sentence of the retrieved chunks, measured (probabilities are filled in by `score`)."""
+    view = QuestionView.build(plan, hits, stats)
+    out: list[Candidate] = []
     for hit in hits:
         text = catalog.docs[hit.chunk.doc_id].text
+        figures = figures_of(hit.chunk.doc_id)
         spans = split_sentences(text, hit.chunk.start, hit.chunk.end)
         for i, span in enumerate(spans):
             sentence = text[span.start : span.end]
-            neighbours = " ".join(text[s.start : s.end] for s in spans[max(0, i - 1) : i + 2] if s != span)
-            value = support(plan, sentence, f"{hit.chunk.section} {neighbours}", stats)
             if aimed_at_the_bot(sentence):
-                value = 0.0  # a report's orders to the bot are data: shown in the viewer, never quoted as answers
-            bonus = 0.15 * hit.score / top
-            if wants_number and re.search(r"\d", sentence):
-                bonus += 0.1 + (0.1 if _number_next_to_term(plan, sentence) else 0.0)
-            out.append(Evidence(hit.chunk.doc_id, hit.chunk.section, span.start, span.end, value, value + bonus))
-    return sorted(out, key=lambda e: -e.rank)
+                continue  # a report's orders to the bot are data: shown in the viewer, never quoted as answers
+            near = " ".join(text[s.start : s.end] for s in spans[max(0, i - 1) : i + 2] if s != span)
+            context = f"{hit.chunk.section} {near}"
+            if plan.year_in_text and str(plan.year) not in sentence + context:
+                continue  # asked about 2022 in a 2023 report: only a passage that names 2022 can answer
+            mine = [f for f in figures if span.start <= f.start < span.end]
+            ev = Evidence(hit.chunk.doc_id, hit.chunk.section, span.start, span.end, 0.0, hit.chunk.chunk_id)
+            x = featurise(view, sentence, context, hit, mine)
+            out.append(Candidate(ev, x, mine, normalise(f"{sentence} {context}")))
+    return out
+
+
+def score(found: list[Candidate], model: EvidenceModel) -> list[Candidate]:
+    """Probabilities filled in, best first."""
+    if found:
+        probs = model.probability(np.stack([c.features for c in found]))
+        for c, p in zip(found, probs, strict=True):
+            c.evidence.support = float(p)
+    return sorted(found, key=lambda c: -c.evidence.support)
+
+
+@dataclass
+class _Ask:
+    """What the decision needs besides the candidates."""
+
+    plan: QueryPlan
+    catalog: Catalog
+    bars: Bars
+    rarest: str  # the question's rarest content word, named when the reports lack it
+
+
+def decide(plan: QueryPlan, ranked: list[Candidate], catalog: Catalog, bars: Bars, rarest: str) -> Decision:
+    """Answer or refuse, by the question's kind; every refusal is decided here, with its reason."""
+    related = [c.evidence for c in ranked if c.evidence.end - c.evidence.start >= 20][:2]
+    best = ranked[0].evidence.support if ranked else 0.0
+    if plan.refusal:
+        return Decision([], related, plan.refusal, confidence=best)
+    ask = _Ask(plan, catalog, bars, rarest)
+    if plan.kind in ("compare", "rank", "sum", "each"):
+        decision = _computed(ask, ranked)
+    elif plan.kind in ("list", "count"):
+        decision = _listed(ask, ranked)
+    else:
+        decision = _single(ask, ranked)
+    decision.related, decision.confidence = related, best
+    return decision
+
+
+def _single(ask: _Ask, ranked: list[Candidate]) -> Decision:
+    plan, catalog, bars = ask.plan, ask.catalog, ask.bars
+    good = [c for c in ranked if c.evidence.support >= bars.answer]
+    if plan.wants == "number" and good:
+        good = [c for c in good if c.figures or re.search(r"\d", _text(catalog, c.evidence))]
+        if not good:
+            return Decision([], [], Refusal("no_figure", ask.rarest))
+    if not good:
+        return Decision([], [], _unsure(ask, ranked))
+    premise = _premise_missing(plan, good[0])
+    if premise:
+        return Decision([extend_short(good[0].evidence, catalog)], [], premise)
+    chosen = [good[0]]
+    for c in good[1:]:
+        if len(chosen) >= 3 or c.evidence.support < good[0].evidence.support - bars.quote_margin:
+            break
+        if not any(_overlaps(c.evidence, o.evidence) for o in chosen):
+            chosen.append(c)
+    return Decision([extend_short(c.evidence, catalog) for c in chosen], [])
+
+
+def _listed(ask: _Ask, ranked: list[Candidate]) -> Decision:
+    """Every report whose best sentence passes the bar, and no other."""
+    seen: dict[str, Candidate] = {}
+    for c in ranked:
+        if (
+            c.evidence.support >= ask.bars.listed
+            and c.evidence.doc_id not in seen
+            and not _premise_missing(ask.plan, c)
+        ):
+            seen[c.evidence.doc_id] = c
+    if not seen:
+        return Decision([], [], _unsure(ask, ranked))
+    return Decision([extend_short(c.evidence, ask.catalog) for c in seen.values()], [])
+
+
+def _computed(ask: _Ask, ranked: list[Candidate]) -> Decision:
+    """Compare, rank or sum: each report's best-matching figure, when its sentence passes the list bar."""
+    plan, bars = ask.plan, ask.bars
+    view_terms = [([normalise(a) for a in alts], 1.0) for alts in plan.terms]
+    best: dict[str, tuple[tuple[float, float], Figure, Evidence]] = {}
+    for c in ranked:
+        if c.evidence.support < bars.listed:
+            continue
+        for fig in c.figures:
+            match = measure_match(fig, view_terms) if view_terms else 0.0
+            key = (match, c.evidence.support)
+            if _unit_fits(plan.unit, fig.unit) and match > 0 and key > best.get(fig.doc_id, ((-1, -1),))[0]:
+                best[fig.doc_id] = (key, fig, c.evidence)
+    picked = [(fig, ev) for _, fig, ev in best.values()]
+    if len(picked) < 2:  # one report has the figure: say it as a fact; none: say so
+        return _single(ask, ranked) if picked else Decision([], [], Refusal("no_figure", ask.rarest))
+    return Decision([ev for _, ev in picked], [], figures=picked)
+
+
+_UNIT_GROUPS = ("人名人次余人", "件宗起件次", "家所个", "次场期")
+
+
+def _unit_fits(asked: str | None, unit: str) -> bool:
+    if not asked or asked == unit[:1]:
+        return True
+    return any(asked in g and unit[:1] in g for g in _UNIT_GROUPS)
+
+
+def _premise_missing(plan: QueryPlan, c: Candidate) -> Refusal | None:
+    """“为什么取消了X”: the X passage answers only if it also says X was cancelled."""
+    if not plan.premise or any(w in c.around for w in plan.premise[1:]):
+        return None
+    return Refusal("premise", plan.premise[0])
+
+
+def _unsure(ask: _Ask, ranked: list[Candidate]) -> Refusal:
+    word = normalise(ask.rarest)
+    absent = word and not any(word in c.around for c in ranked)
+    return Refusal("absent", ask.rarest) if absent else Refusal("unsure")
 
 
 def extend_short(ev: Evidence, catalog: Catalog) -> Evidence:
@@ -132,32 +233,12 @@ def extend_short(ev: Evidence, catalog: Catalog) -> Evidence:
         if "\n\n" in text[end : span.start] or end - ev.start >= _EXTEND_TO:
             break
         end = span.end
-    return Evidence(ev.doc_id, ev.section, ev.start, end, ev.support, ev.rank)
+    return Evidence(ev.doc_id, ev.section, ev.start, end, ev.support, ev.chunk_id)
 
 
-def pick(evidence: list[Evidence], plan: QueryPlan, threshold: float, limit: int = 3) -> list[Evidence]:
-    """The passages to quote: the best one, plus near-equals that do not overlap it."""
-    good = [e for e in evidence if e.support >= threshold]
-    if not good:
-        return []
-    best = good[0]
-    chosen = [best]
-    for ev in good[1:]:
-        if len(chosen) >= limit or ev.support < best.support - 0.1 or ev.rank < best.rank - 0.08:
-            break
-        if not any(_overlaps(ev, c) for c in chosen) and (plan.doc_ids is None or ev.doc_id in plan.doc_ids):
-            chosen.append(ev)
-    return chosen
+def _text(catalog: Catalog, ev: Evidence) -> str:
+    return catalog.docs[ev.doc_id].text[ev.start : ev.end]
 
 
 def _overlaps(a: Evidence, b: Evidence) -> bool:
     return a.doc_id == b.doc_id and a.start < b.end + 1 and b.start < a.end + 1
-
-
-def best_per_doc(evidence: list[Evidence], threshold: float) -> list[Evidence]:
-    """For list questions: each report's best passage, when it clears the bar."""
-    seen: dict[str, Evidence] = {}
-    for ev in evidence:
-        if ev.support >= threshold and ev.doc_id not in seen:
-            seen[ev.doc_id] = ev
-    return sorted(seen.values(), key=lambda e: -e.support)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -47,5 +48,16 @@ class Evidence:
     section: str
     start: int
     end: int
-    support: float  # share of the question's key terms the passage holds (0..1)
-    rank: float  # support plus retrieval and type bonuses, for ordering only
+    support: float  # the evidence model's probability that this passage answers the question (0..1)
+    chunk_id: str = ""
+
+
+RefusalKind = Literal["place", "period", "filters", "instruction", "premise", "absent", "no_figure", "unsure"]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why the bot will not answer; `detail` is what the message names (a place, a year, a missing word)."""
+
+    kind: RefusalKind
+    detail: str = ""

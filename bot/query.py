@@ -6,7 +6,89 @@ import re
 from dataclasses import dataclass, field
 
 from bot.corpus import DocMeta
-from bot.text import QUESTION_WORDS, english_terms, is_english, key_words, normalise, segment, synonyms, tokenize
+from bot.models import Refusal
+from bot.text import (
+    ENGLISH_STOPWORDS,
+    QUESTION_WORDS,
+    english_terms,
+    is_english,
+    key_words,
+    normalise,
+    segment,
+    synonyms,
+    tokenize,
+)
+
+# The grammar of a question, not its topic: what kind of answer it wants. Kinds over several reports first.
+_KINDS = (
+    (
+        "count",
+        re.compile(
+            r"(?:几|多少)(?:份|个|家)?(?:报告|区县|县区|地区|地方)|how many (?:of the )?"
+            r"(?:reports|counties|districts|places|regions|bureaus)",
+            re.I,
+        ),
+    ),
+    (
+        "rank",
+        re.compile(
+            r"最多|最少|最高|最低|最大|最小|排名|排第|\b(?:most|fewest|least|highest|lowest|largest|"
+            r"smallest|biggest|rank(?:ed|ing)?)\b",
+            re.I,
+        ),
+    ),
+    (
+        "compare",
+        re.compile(
+            r"哪个更|谁更|更多|更少|更高|更低|相比|比较|对比|多于|少于|高于|低于|差多少|"
+            r"\b(?:more|fewer|less|higher|lower|greater|larger|smaller|compare[ds]?|versus|vs)\b",
+            re.I,
+        ),
+    ),
+    (
+        "sum",
+        re.compile(
+            r"一共|总共|合计|共计|总计|加起来|加在一起|总和|"
+            r"\b(?:in total|total|combined|altogether|sum|together)\b",
+            re.I,
+        ),
+    ),
+)
+_WANTS = (
+    (
+        "number",
+        re.compile(
+            r"多少|几[个件场次人名家宗起份条项批所期篇位座处]|数量|比例|比率|百分之|"
+            r"\b(?:how many|how much|number of|what share|percentage|proportion|rate)\b",
+            re.I,
+        ),
+    ),
+    ("date", re.compile(r"什么时候|何时|哪天|哪一天|几月|哪年|\b(?:when|what date|which date|what month)\b", re.I)),
+    (
+        "name",
+        re.compile(
+            r"叫什么|名称|名字|哪所|哪家|哪个(?:单位|部门|机构|学校|大学|企业)|什么(?:平台|机制|品牌|活动)|"
+            r"\b(?:what is the name|name of|called|which (?:body|agency|organi[sz]ation|"
+            r"university|school|company|platform|department))\b",
+            re.I,
+        ),
+    ),
+    ("place", re.compile(r"在哪|哪里|什么地方|\b(?:where)\b", re.I)),
+)
+_UNIT_ASKED = re.compile(r"(?:多少|几)\s*([件人名次家个宗场户份条项所期篇位座处起批])")
+# Words that assert something happened to what the question names (cancelled, cut): a premise to check.
+PREMISES = (
+    (("撤销", "取消", "废止", "废除", "终止", "停办"), r"cancel\w*|abolish\w*|scrap\w*|revok\w*|terminat\w*"),
+    (("暂停", "停止", "叫停", "中止"), r"suspend\w*|stop\w*|halt\w*|pause\w*"),
+    (("降低", "减少", "下降", "削减", "缩减"), r"reduc\w*|decreas\w*|declin\w*|cut|cuts|lower(?:ed)?|drop(?:ped)?"),
+    (("关闭", "撤并", "裁撤"), r"clos(?:e|ed|ing)|shut\w*|merg\w*"),
+    (("失败", "未能", "未完成"), r"fail\w*"),
+)
+_ANAPHORA = re.compile(
+    r"他们|她们|它们|该县|该区|该市|该地|当地|那里|那边|这个(?:县|区|市)|同一|"
+    r"\b(?:they|their|there|it|its|that (?:county|district|city)|the same)\b",
+    re.I,
+)
 
 _LIST_ZH = re.compile(
     r"哪些|哪几|哪个(?:县|区|市|地)|各(?:区县|县区|地|区|县|市)|分别|比较|对比|相比|都有|几个(?:县|区)"
@@ -82,12 +164,21 @@ class QueryPlan:
     lang: str  # "zh" | "en"
     doc_ids: list[str] | None  # None: search all reports
     terms: list[list[str]]  # key terms, each a list of alternatives, that evidence should contain
-    weak_terms: list[str]  # English words we could not map to Chinese; they count against support
+    unmapped: list[str]  # English words the glossary does not list: mapped through the embedder, never required
     is_list: bool
     year: int | None = None
     year_in_text: bool = False  # the year is not a report's period: evidence must mention it
-    refusal: str | None = None  # decided before retrieval (e.g. a county not in the corpus)
+    refusal: Refusal | None = None  # decided before retrieval (e.g. a county not in the corpus)
     regions: list[str] = field(default_factory=list)
+    kind: str = "fact"  # fact | list | count | each | compare | rank | sum
+    wants: str | None = None  # number | date | name | place: the answer type asked for
+    unit: str | None = None  # 件 in 多少件
+    premise: list[str] = field(default_factory=list)  # Chinese words for what the question asserts happened
+    mapped: list[list[str]] = field(default_factory=list)  # unmapped English words → nearest corpus terms
+
+    @property
+    def across_reports(self) -> bool:
+        return self.doc_ids is None or len(self.doc_ids) > 1
 
 
 @dataclass
@@ -111,14 +202,43 @@ def plan_query(
     lang = "en" if is_english(question) else "zh"
     doc_ids, hits = regions.find(standalone)
     plan = QueryPlan(standalone, lang, sorted(doc_ids) or None, [], [], _is_list(standalone), regions=hits)
-    plan.terms, plan.weak_terms = _key_terms(standalone, lang, hits)
+    plan.terms, plan.unmapped = _key_terms(standalone, lang, hits)
     _apply_period(plan, metas)
-    if plan.doc_ids is not None and len(plan.doc_ids) == 1:
-        plan.is_list = False  # “浈江区获得了哪些荣誉”: a list within one report, answered as one
-    plan.refusal = plan.refusal or _unknown_place(standalone, hits) or (None if asked else "instruction")
+    plan.refusal = plan.refusal or _unknown_place(standalone, hits)
+    if not asked:
+        plan.refusal = plan.refusal or Refusal("instruction")
     if filters:
         _apply_filters(plan, filters, regions, metas)
+    _apply_grammar(plan)
     return plan
+
+
+def _apply_grammar(plan: QueryPlan) -> None:
+    """Answer type, unit, premise and kind; a question over one report is a fact, whatever its wording."""
+    q = plan.question
+    plan.wants = next((name for name, rx in _WANTS if rx.search(q)), None)
+    unit = _UNIT_ASKED.search(q)
+    plan.unit = unit.group(1) if unit else None
+    plan.premise = _premise(q)
+    if not plan.across_reports:
+        plan.is_list, plan.kind = False, "fact"  # “浈江区获得了哪些荣誉”: a list within one report
+        return
+    plan.kind = next((name for name, rx in _KINDS if rx.search(q)), "list" if plan.is_list else "fact")
+    if plan.kind == "list" and plan.wants == "number":
+        plan.kind = "each"  # “各区县…分别是多少”: every report's figure
+    if plan.kind in ("compare", "rank", "sum") and plan.wants != "number":
+        plan.kind = "list" if plan.is_list else "fact"
+    plan.is_list = plan.kind != "fact"
+
+
+def _premise(question: str) -> list[str]:
+    """The word the question asserts (取消, cancelled) first, then the Chinese words that would confirm it."""
+    for words, english in PREMISES:
+        said = next((w for w in words if w in question), None)
+        match = re.search(rf"\b(?:{english})\b", question, re.I)
+        if said or match:
+            return [said or (match.group(0) if match else ""), *words]
+    return []
 
 
 def _apply_filters(plan: QueryPlan, filters: Filters, regions: RegionIndex, metas: dict[str, DocMeta]) -> None:
@@ -127,15 +247,13 @@ def _apply_filters(plan: QueryPlan, filters: Filters, regions: RegionIndex, meta
         named, _ = regions.find(filters.region)
         scope &= named
         if not named:
-            plan.refusal = plan.refusal or f"place:{filters.region}"
+            plan.refusal = plan.refusal or Refusal("place", filters.region)
     if filters.year:
         scope = {d for d in scope if metas[d].year == filters.year}
         plan.year = plan.year or filters.year
     plan.doc_ids = sorted(scope)
     if not scope:
-        plan.refusal = plan.refusal or "filters"
-    elif len(scope) == 1:
-        plan.is_list = False
+        plan.refusal = plan.refusal or Refusal("filters")
 
 
 def aimed_at_the_bot(text: str) -> bool:
@@ -178,7 +296,7 @@ def _apply_period(plan: QueryPlan, metas: dict[str, DocMeta]) -> None:
     if mentions:
         plan.doc_ids, plan.year_in_text = mentions, True
     else:
-        plan.refusal = "period"
+        plan.refusal = Refusal("period", str(plan.year))
 
 
 def _narrow_half(question: str, doc_ids: list[str], metas: dict[str, DocMeta]) -> list[str]:
@@ -188,27 +306,32 @@ def _narrow_half(question: str, doc_ids: list[str], metas: dict[str, DocMeta]) -
     return doc_ids
 
 
-def _unknown_place(question: str, hits: list[str]) -> str | None:
+def _unknown_place(question: str, hits: list[str]) -> Refusal | None:
     if hits:
         return None
     for word in segment(question):
         if _PLACE_ZH.match(word) and not _NOT_PLACE.match(word) and word not in _GENERIC_PLACES:
-            return f"place:{word}"
+            return Refusal("place", word)
     match = _PLACE_EN.search(question)
-    return f"place:{match.group(0)}" if match else None
+    return Refusal("place", match.group(0)) if match else None
 
 
 def resolve_followup(question: str, history: list[tuple[str, str]], regions: RegionIndex) -> str:
-    """“钟楼区呢?” after a question about 缙云's lawyers becomes “钟楼区…律师…”: the topic carries over."""
+    """“钟楼区呢?” after a question about 缙云's lawyers becomes “钟楼区…律师…”: the topic carries over.
+
+    History fills only what the question lacks: a question that says what it asks about (its own topic, and a
+    region or no reference back to one) is answered exactly as it would be in a fresh chat.
+    """
     if not history:
         return question
     previous = history[-1][0]
     _, now_hits = regions.find(question)
     _, prev_hits = regions.find(previous)
     elliptical = bool(_FOLLOW_ZH.search(question.strip()) or _FOLLOW_EN.search(question.strip()))
-    if now_hits and (elliptical or len(_content(question, now_hits)) <= 1):
+    topicless = not _content(question, now_hits)
+    if now_hits and topicless:
         return _swap_region(previous, prev_hits, question, now_hits)
-    if not now_hits and prev_hits:
+    if not now_hits and prev_hits and (elliptical or topicless or _ANAPHORA.search(question)):
         return f"{prev_hits[0]} {question}"
     return question
 
@@ -217,7 +340,7 @@ def _content(question: str, hits: list[str]) -> list[str]:
     text = normalise(question)
     for alias in hits:
         text = text.replace(alias, " ")
-    return [t for t in tokenize(text) if t not in QUESTION_WORDS]
+    return [t for t in tokenize(text) if t not in QUESTION_WORDS and t not in ENGLISH_STOPWORDS]
 
 
 def _swap_region(previous: str, prev_hits: list[str], question: str, now_hits: list[str]) -> str:

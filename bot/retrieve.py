@@ -24,6 +24,7 @@ class Hit:
     score: float  # fused reciprocal-rank score
     bm25_rank: int | None = None
     dense_rank: int | None = None
+    dense_sim: float = 0.0  # cosine of the chunk to the question (the lowest one seen when not ranked)
 
 
 class Bm25Index:
@@ -81,8 +82,7 @@ class HybridRetriever:
         k = k or self.settings.top_k
         depth = min(len(self.catalog.chunks), max(50, k * 6) if not plan.is_list else 400)
         bm25_ids = self.bm25.search(self._bm25_tokens(plan), depth, plan.doc_ids)
-        dense_ids = self._dense(plan, depth)
-        hits = self._fuse(bm25_ids, dense_ids)
+        hits = self._fuse(bm25_ids, self._dense(plan, depth))
         return _per_doc(hits, max(3, k // 2)) if plan.is_list else hits[:k]
 
     def _bm25_tokens(self, plan: QueryPlan) -> list[str]:
@@ -92,22 +92,27 @@ class HybridRetriever:
                 tokens.extend(tokenize(alt))
         return list(dict.fromkeys(tokens))
 
-    def _dense(self, plan: QueryPlan, depth: int) -> list[str]:
+    def _dense(self, plan: QueryPlan, depth: int) -> list[tuple[str, float]]:
         if not self.catalog.chunks:
             return []
         vector = self.embedder.embed_query(plan.question)
         found = self.store.query(vector, depth, plan.doc_ids)
         # Chroma may hold vectors of an ingest that never finished: only catalogued chunks count.
-        return [cid for cid, _ in found if cid in self.catalog.chunks]
+        return [(cid, sim) for cid, sim in found if cid in self.catalog.chunks]
 
-    def _fuse(self, bm25_ids: list[str], dense_ids: list[str]) -> list[Hit]:
+    def _fuse(self, bm25_ids: list[str], dense: list[tuple[str, float]]) -> list[Hit]:
         s = self.settings
         hits: dict[str, Hit] = {}
+        dense_ids = [cid for cid, _ in dense]
         for ranked, weight, attr in ((bm25_ids, s.bm25_weight, "bm25_rank"), (dense_ids, s.dense_weight, "dense_rank")):
             for rank, cid in enumerate(ranked, start=1):
                 hit = hits.setdefault(cid, Hit(self.catalog.chunks[cid], 0.0))
                 hit.score += weight / (s.rrf_k + rank)
                 setattr(hit, attr, rank)
+        sims = dict(dense)
+        floor = min(sims.values(), default=0.0)
+        for hit in hits.values():
+            hit.dense_sim = sims.get(hit.chunk.chunk_id, floor)
         return sorted(hits.values(), key=lambda h: -h.score)
 
 

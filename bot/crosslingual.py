@@ -1,0 +1,70 @@
+"""English question words → the corpus's own Chinese terms, through the multilingual embedder.
+
+The corpus vocabulary (jieba words of the indexed chunks) is embedded once, cached with the other embeddings,
+and an English word or phrase maps to its nearest Chinese terms. Nearest by CSLS, not raw cosine: words such as
+全文 or 提供 sit close to everything in e5's space, and subtracting each term's mean similarity to its own
+neighbours keeps those hubs from winning. The glossary stays as an override for phrases it lists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.embeddings import Embedder, EmbeddingCache
+
+_CJK_TERM = re.compile(r"^[\u4e00-\u9fff]{2,8}$")
+_HUB_NEIGHBOURS = 10
+
+
+class _AsQueries:
+    """Terms embedded the way questions are (e5's “query:” side), so a word and a term compare like for like."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+        self.id = f"{embedder.id}-term"
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self._embedder.embed_query(t) for t in texts]) if texts else np.zeros((0, 0))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._embedder.embed_query(text)
+
+
+@dataclass
+class TermMap:
+    terms: list[str]
+    vectors: np.ndarray  # (n, d), normalised
+    hubness: np.ndarray  # (n,) mean cosine of each term to its nearest other terms
+
+    @classmethod
+    def build(cls, token_lists: list[list[str]], embedder: Embedder, cache: Path, limit: int) -> TermMap:
+        counts = Counter(t for tokens in token_lists for t in set(tokens) if _CJK_TERM.match(t))
+        terms = sorted(t for t, _ in counts.most_common(limit))
+        if not terms:
+            return cls([], np.zeros((0, 1), dtype=np.float32), np.zeros(0, dtype=np.float32))
+        vectors = EmbeddingCache(cache, _AsQueries(embedder)).embed(terms).astype(np.float32)
+        return cls(terms, vectors, _hubness(vectors))
+
+    def nearest(self, vector: np.ndarray, n: int, margin: float) -> list[tuple[str, float]]:
+        """The best `n` terms within `margin` of the best CSLS score, best first."""
+        if not self.terms:
+            return []
+        scores = 2 * (self.vectors @ vector) - self.hubness
+        order = np.argsort(-scores)[:n]
+        best = float(scores[order[0]])
+        return [(self.terms[i], float(scores[i])) for i in order if scores[i] >= best - margin]
+
+
+def _hubness(vectors: np.ndarray) -> np.ndarray:
+    out = np.empty(len(vectors), dtype=np.float32)
+    k = min(_HUB_NEIGHBOURS, max(len(vectors) - 1, 1))
+    for lo in range(0, len(vectors), 1024):
+        sims = vectors[lo : lo + 1024] @ vectors.T
+        top = np.partition(sims, -k - 1, axis=1)[:, -k - 1 :]  # includes the term itself (cosine 1)
+        out[lo : lo + 1024] = (top.sum(axis=1) - 1.0) / k
+    return out

@@ -1,0 +1,135 @@
+"""What the evidence model sees of one candidate sentence: a fixed vector of features, each in about [0, 1].
+
+The features are measurements (how much of the question the sentence holds, how well retrieval ranked its
+chunk, whether the kind of answer asked for is there); how much each counts is learned, in
+`eval/fit_evidence.py`, from the tuning questions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.figures import Figure, measure_match
+from bot.query import QueryPlan
+from bot.retrieve import Hit
+from bot.text import normalise, normalise_numbers, parts
+
+FEATURES = (
+    "coverage",  # IDF-weighted share of the question's terms in the sentence
+    "coverage_context",  # ... in the sentence, its heading and its neighbours
+    "parts",  # share of the words inside compound terms (调解 and 机制 of 调解机制)
+    "mapped",  # share of embedder-mapped English words found (0 when none were mapped)
+    "rarest",  # the question's rarest term is in the sentence
+    "bigrams",  # share of the question's Chinese character pairs in the sentence
+    "rrf",  # the chunk's fused retrieval score relative to the best chunk
+    "dense",  # the chunk's cosine to the question minus the best chunk's (cross-lingual)
+    "wants_number_has",  # asks for a figure and the sentence has one
+    "wants_number_lacks",  # asks for a figure and the sentence has none
+    "measure",  # how well the best figure's measure phrase names the question's terms
+    "type_match",  # asks for a name / date / place and the sentence has that kind of thing
+    "short",  # a heading or an item title: says what, not how much
+    "english",
+)
+_DATE = re.compile(r"\d{1,2}月(?:\d{1,2}日)?|\d{4}年\d{1,2}月")
+_NAME = re.compile(r"《[^》]{2,40}》|“[^”]{2,30}”|\"[^\"]{2,30}\"")
+_PLACE = re.compile(r"[\u4e00-\u9fff]{2,8}(?:省|市|县|区|镇|乡|街道|村|社区|中心|大厅|基地|园区)")
+_CJK_PAIR = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
+
+
+class TermStats:
+    """Chunk frequencies of question terms, so rare terms (信用+调解) weigh more than common ones (工作)."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self._texts = [normalise_numbers(normalise(t)) for t in texts]
+        self._cache: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def weight(self, alternatives: list[str]) -> float:
+        n = max(len(self._texts), 1)
+        df = max(self._df(a) for a in alternatives)
+        return math.log(1 + (n + 1) / (df + 0.5))
+
+    def _df(self, term: str) -> int:
+        if term not in self._cache:
+            needle = normalise(term)
+            count = sum(needle in t for t in self._texts)
+            with self._lock:
+                if len(self._cache) > 50_000:
+                    self._cache.clear()
+                self._cache[term] = count
+        return self._cache[term]
+
+
+@dataclass
+class QuestionView:
+    """The question, measured once, against which every candidate sentence is scored."""
+
+    plan: QueryPlan
+    terms: list[tuple[list[str], float]]  # (normalised alternatives, IDF weight)
+    pieces: list[str]
+    mapped: list[list[str]]
+    rarest: list[str]
+    pairs: set[str]
+    best_rrf: float
+    best_dense: float
+
+    @classmethod
+    def build(cls, plan: QueryPlan, hits: list[Hit], stats: TermStats) -> QuestionView:
+        terms = [([normalise(a) for a in alts], stats.weight(alts)) for alts in plan.terms]
+        rarest = max(terms, key=lambda t: t[1])[0] if terms else []
+        pieces = [p for alts, _ in terms for p in parts(alts[0])]
+        pairs = {m for alts, _ in terms for m in _CJK_PAIR.findall(alts[0])}
+        best_rrf = max((h.score for h in hits), default=1.0) or 1.0
+        best_dense = max((h.dense_sim for h in hits), default=0.0)
+        mapped = [[normalise(a) for a in alts] for alts in plan.mapped]
+        return cls(plan, terms, pieces, mapped, rarest, pairs, best_rrf, best_dense)
+
+
+def featurise(q: QuestionView, sentence: str, context: str, hit: Hit, figures: list[Figure]) -> np.ndarray:
+    """The feature vector of one sentence, in the order of FEATURES."""
+    body = normalise_numbers(normalise(sentence))
+    around = body + " " + normalise(context)
+    plan = q.plan
+    wants_number = plan.wants == "number"
+    return np.array(
+        [
+            _share(q.terms, body),
+            _share(q.terms, around),
+            _found(q.pieces, body),
+            _found_groups(q.mapped, body),
+            float(any(a in body for a in q.rarest)),
+            _found(sorted(q.pairs), body),
+            hit.score / q.best_rrf,
+            hit.dense_sim - q.best_dense,
+            float(wants_number and bool(figures)),
+            float(wants_number and not figures),
+            max((measure_match(f, q.terms) for f in figures), default=0.0) if wants_number else 0.0,
+            _type_match(plan.wants, sentence),
+            float(len(sentence) < 25),
+            float(plan.lang == "en"),
+        ],
+        dtype=np.float64,
+    )
+
+
+def _share(terms: list[tuple[list[str], float]], text: str) -> float:
+    total = sum(w for _, w in terms)
+    return sum(w for alts, w in terms if any(a in text for a in alts)) / total if total else 0.0
+
+
+def _found(words: list[str], text: str) -> float:
+    return sum(w in text for w in words) / len(words) if words else 0.0
+
+
+def _found_groups(groups: list[list[str]], text: str) -> float:
+    return sum(any(a in text for a in g) for g in groups) / len(groups) if groups else 0.0
+
+
+def _type_match(wants: str | None, sentence: str) -> float:
+    pattern = {"date": _DATE, "name": _NAME, "place": _PLACE}.get(wants or "")
+    return float(bool(pattern and pattern.search(sentence)))

@@ -1,0 +1,90 @@
+"""Quantities in the reports (a number, its unit and what it counts), so figures can be compared and summed.
+
+Extracted once per report from its cleaned text; every figure keeps its offsets, so an answer that computes
+with figures can cite each one exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.chunking import split_sentences
+from bot.text import normalise
+
+# Units a count or amount is given in; longer units first so 人次 wins over 人.
+UNITS = (
+    "人次 件次 万人次 万人 万元 亿元 万件 元 件 人 名 次 家 个 宗 场 户 份 条 项 所 期 篇 位 座 处 起 批 支 "
+    "部 本 册 套 余人 天 小时 % 个百分点"
+).split()
+_UNIT = "|".join(re.escape(u) for u in sorted(set(UNITS), key=len, reverse=True))
+_FIGURE = re.compile(rf"(?<![\d.,])(\d+(?:,\d{{3}})*(?:\.\d+)?)\s*(余|多)?\s*({_UNIT})")
+# What a figure counts is said in its own clause, before it: “…共办理法律援助案件469件”.
+_CLAUSE_BREAK = re.compile(r"[，,。；;：:！？!?、（(\n]")
+_MEASURE_MAX = 40
+_NOUN_MAX = 12
+
+
+@dataclass(frozen=True)
+class Figure:
+    doc_id: str
+    value: float
+    unit: str
+    measure: str  # the clause words before the number: what it counts (办理法律援助案件 469件)
+    noun: str  # the words right after the unit, up to the clause end (18场 培训)
+    start: int  # offsets of “469件” in the cleaned text
+    end: int
+    sentence_start: int  # the whole sentence, for citing
+    sentence_end: int
+
+    @property
+    def shown(self) -> str:
+        """The figure as written in answers: 469件, 98.5%."""
+        number = f"{self.value:g}" if self.value != int(self.value) else str(int(self.value))
+        return f"{number}{self.unit}"
+
+
+def extract_figures(doc_id: str, text: str) -> list[Figure]:
+    """Every number-with-unit in the report, with the measure phrase it belongs to."""
+    out: list[Figure] = []
+    for span in split_sentences(text):
+        for match in _FIGURE.finditer(text, span.start, span.end):
+            if _is_date_or_year(text, match.end()):
+                continue
+            value = float(match.group(1).replace(",", ""))
+            measure = _measure(text, span.start, match.start())
+            noun = _noun(text, match.end(), span.end)
+            out.append(
+                Figure(doc_id, value, match.group(3), measure, noun, match.start(), match.end(), span.start, span.end)
+            )
+    return out
+
+
+def _is_date_or_year(text: str, end: int) -> bool:
+    """“3月3日”, “2023年”: not quantities (年/月/日 are not units above, but 个月 follows 个)."""
+    return text[end : end + 1] in ("月", "年")
+
+
+def _measure(text: str, sentence_start: int, number_start: int) -> str:
+    lo = max(sentence_start, number_start - _MEASURE_MAX)
+    head = text[lo:number_start]
+    breaks = list(_CLAUSE_BREAK.finditer(head))
+    return head[breaks[-1].end() :] if breaks else head
+
+
+def _noun(text: str, unit_end: int, sentence_end: int) -> str:
+    tail = text[unit_end : min(sentence_end, unit_end + _NOUN_MAX)]
+    stop = _CLAUSE_BREAK.search(tail)
+    return tail[: stop.start()] if stop else tail
+
+
+def measure_match(figure: Figure, terms: Iterable[tuple[list[str], float]]) -> float:
+    """Weighted share of the question's content terms that the figure's measure phrase names."""
+    measure = normalise(f"{figure.measure} {figure.noun}")
+    total = got = 0.0
+    for alternatives, weight in terms:
+        total += weight
+        if any(normalise(a) in measure for a in alternatives):
+            got += weight
+    return got / total if total else 0.0

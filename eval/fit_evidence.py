@@ -1,0 +1,161 @@
+"""Fit the evidence model on the tuning questions (eval/questions.jsonl) and write bot/resources/evidence_model.json.
+
+    .venv/bin/python eval/fit_evidence.py            # refit and write
+    .venv/bin/python eval/fit_evidence.py --check    # refit and compare with the committed file (exit 1 if not)
+
+Labels: every sentence of the retrieved chunks is a candidate; it is positive when it stands in one of the
+question's source reports and holds all of its keywords (unanswerable questions have none). Questions the plan
+refuses before retrieval (a county or year not covered) and list/compare questions (whose keywords are region
+names, not sentence content) are left out. Cross-validated by question (GroupKFold), and the answer bar is the
+lowest probability that keeps refusal precision >= 0.9 on the out-of-fold predictions. Never run on
+eval/heldout.jsonl: that set measures what this fit does on questions it was not made for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GroupKFold
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.api import Bot  # noqa: E402
+from bot.evaluate import Question, contains, load_questions  # noqa: E402
+from bot.evidence import MODEL_PATH, candidates, extend_short  # noqa: E402
+from bot.features import FEATURES  # noqa: E402
+
+QUESTIONS = ROOT / "eval" / "questions.jsonl"
+SINGLE = ("fact", "followup", "adversarial", "unanswerable")
+REFUSAL_PRECISION = 0.9
+FOLDS = 5
+
+
+def examples(bot: Bot, questions: list[Question]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Question]]:
+    """Feature rows, labels, the question index of each row, and the questions used."""
+    rows, labels, groups, used = [], [], [], []
+    for q in questions:
+        if q.type not in SINGLE:
+            continue
+        plan = bot.plan(q.question, [tuple(h) for h in q.history])
+        if plan.refusal:
+            continue
+        found = candidates(plan, bot.retriever.retrieve(plan), bot.catalog, bot.stats, bot.figures_of)
+        if not found:
+            continue
+        for c in found:
+            rows.append(c.features)
+            labels.append(_holds(bot, q, c.evidence))
+            groups.append(len(used))
+        used.append(q)
+    return np.array(rows), np.array(labels, dtype=int), np.array(groups), used
+
+
+def _holds(bot: Bot, q: Question, ev) -> bool:  # type: ignore[no-untyped-def]
+    if not q.answerable or ev.doc_id not in q.sources:
+        return False
+    text = bot.catalog.docs[ev.doc_id].text
+    quoted = extend_short(ev, bot.catalog)
+    return all(any(contains(text[quoted.start : quoted.end], alt) for alt in group) for group in q.keywords)
+
+
+def model() -> LogisticRegression:
+    return LogisticRegression(C=1.0, max_iter=2000)
+
+
+def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    probs = np.zeros(len(y))
+    for train, test in GroupKFold(n_splits=FOLDS).split(x, y, groups):
+        probs[test] = model().fit(x[train], y[train]).predict_proba(x[test])[:, 1]
+    return probs
+
+
+def choose_bar(probs: np.ndarray, y: np.ndarray, groups: np.ndarray, used: list[Question]) -> tuple[float, dict]:
+    """The bar with the most questions right whose refusals are at least 90% justified."""
+    best_p = np.array([probs[groups == i].max() for i in range(len(used))])
+    top_ok = np.array([y[groups == i][probs[groups == i].argmax()] == 1 for i in range(len(used))])
+    answerable = np.array([q.answerable for q in used])
+    choice = (0.5, {"right": -1})
+    for bar in np.round(np.arange(0.02, 0.96, 0.01), 2):
+        refused = best_p < bar
+        right = int(np.sum(answerable & ~refused & top_ok)) + int(np.sum(~answerable & refused))
+        precision = float(np.mean(~answerable[refused])) if refused.any() else 1.0
+        if precision >= REFUSAL_PRECISION and right > choice[1]["right"]:
+            stats = {"right": right, "questions": len(used), "refusal_precision": round(precision, 4)}
+            stats["refusal_recall"] = round(float(np.mean(refused[~answerable])), 4) if (~answerable).any() else None
+            choice = (float(bar), stats)
+    return choice
+
+
+def choose_list_bar(bot: Bot, final: LogisticRegression, questions: list[Question]) -> tuple[float, dict]:
+    """The bar a report's best sentence must pass to be named in a list, set on the list questions.
+
+    The model never saw these questions (it is fitted on single-report ones), so its probabilities here are
+    out of sample; each (question, report) pair counts once: named when it should be, left out when not.
+    """
+    pairs: list[tuple[float, bool]] = []
+    for q in questions:
+        plan = bot.plan(q.question, [tuple(h) for h in q.history])
+        if q.type != "list" or plan.refusal or plan.kind != "list":
+            continue
+        found = candidates(plan, bot.retriever.retrieve(plan), bot.catalog, bot.stats, bot.figures_of)
+        best: dict[str, float] = {}
+        for c, p in zip(found, final.predict_proba(np.stack([c.features for c in found]))[:, 1], strict=True):
+            best[c.evidence.doc_id] = max(best.get(c.evidence.doc_id, 0.0), float(p))
+        pairs += [(best.get(d, 0.0), d in q.sources) for d in bot.catalog.docs]
+    choice = (0.5, {"right": -1})
+    for bar in np.round(np.arange(0.02, 0.96, 0.01), 2):
+        right = int(sum((p >= bar) == gold for p, gold in pairs))
+        if right > choice[1]["right"]:
+            choice = (float(bar), {"right": right, "pairs": len(pairs)})
+    return choice
+
+
+def fit(bot: Bot) -> dict:
+    questions = load_questions(QUESTIONS)
+    x, y, groups, used = examples(bot, questions)
+    probs = out_of_fold(x, y, groups)
+    bar, bar_stats = choose_bar(probs, y, groups, used)
+    final = model().fit(x, y)
+    list_bar, list_stats = choose_list_bar(bot, final, questions)
+    top1 = np.mean([y[groups == i][probs[groups == i].argmax()] for i in range(len(used)) if used[i].answerable])
+    return {
+        "features": list(FEATURES),
+        "weights": [round(float(w), 6) for w in final.coef_[0]],
+        "bias": round(float(final.intercept_[0]), 6),
+        "answer_bar": bar,
+        "list_bar": list_bar,
+        "cross_validation": {
+            "folds": FOLDS,
+            "auc": round(float(roc_auc_score(y, probs)), 4),
+            "top1_answerable": round(float(top1), 4),
+            "at_bar": bar_stats,
+            "lists_at_list_bar": list_stats,
+        },
+        "data": {"questions": len(used), "sentences": len(y), "positives": int(y.sum())},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare with the committed parameters, write nothing")
+    args = parser.parse_args(argv)
+    fitted = fit(Bot())
+    text = json.dumps(fitted, ensure_ascii=False, indent=2) + "\n"
+    if args.check:
+        same = MODEL_PATH.read_text(encoding="utf-8") == text
+        print("reproduced" if same else "DIFFERENT from the committed parameters:\n" + text)
+        return 0 if same else 1
+    MODEL_PATH.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
