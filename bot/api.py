@@ -11,18 +11,21 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from bot.backends import Backend, Found, Request, make_backend
 from bot.chain import ReportRetriever
 from bot.config import Settings, get_settings
 from bot.crosslingual import TermMap
 from bot.embeddings import make_embedder
-from bot.evidence import Bars, EvidenceModel, candidates, decide, default_model, score
+from bot.evidence import Bars, Candidate, EvidenceModel, candidates, decide, default_model, score
 from bot.features import TermStats
 from bot.figures import Figure, extract_figures
 from bot.ingest import Ingestor, IngestReport, Progress, catalog_path, interrupted_marker, open_store
 from bot.models import Answer
 from bot.query import Filters, QueryPlan, RegionIndex, plan_query
-from bot.retrieve import HybridRetriever
+from bot.retrieve import Hit, HybridRetriever
+from bot.sentence_vectors import SentenceVectors
 from bot.store import Catalog
 from bot.text import add_words
 from bot.uploads import UploadError, store_upload
@@ -87,7 +90,10 @@ class Bot:
             self.settings.term_map_vocab,
         )
         self.catalog, self.regions, self.retriever, self.stats = catalog, regions, retriever, stats
-        self.figures, self.terms = figures, terms
+        sentences = SentenceVectors(
+            catalog, self.embedder, self.settings.data_dir / "embeddings.sqlite", self.settings.sentence_vectors_max
+        )
+        self.figures, self.terms, self.sentences = figures, terms, sentences
 
     def answer(
         self,
@@ -114,8 +120,9 @@ class Bot:
     def search(self, question: str, history: list[tuple[str, str]], filters: Filters | None = None) -> Found:
         """Plan, retrieve and decide: the evidence every backend answers from (a refusal says why not)."""
         plan = self.plan(question, history, filters)
-        hits = self.retriever.retrieve(plan)
-        ranked = score(candidates(plan, hits, self.catalog, self.stats, self.figures_of), self.model)
+        vector = self.embedder.embed_query(plan.question)
+        hits = self.retriever.retrieve(plan, vector=vector)
+        ranked = score(self.candidates(plan, hits, vector), self.model)
         decision = decide(plan, ranked, self.catalog, self.bars, self._rarest(plan))
         gate = self.settings.llm_gate if self.settings.llm_gate is not None else self.bars.answer / 2
         return Found(plan, hits, decision, relevant=decision.confidence >= gate)
@@ -130,6 +137,14 @@ class Bot:
                 [t for t, _ in self.terms.nearest(self.embedder.embed_query(w), size, margin)] for w in plan.unmapped
             ]
         return plan
+
+    def candidates(self, plan: QueryPlan, hits: list[Hit], vector: np.ndarray) -> list[Candidate]:
+        """Every sentence of the retrieved chunks with its features (the evidence model's input)."""
+
+        def similarity(doc_id: str, start: int) -> float:
+            return self.sentences.similarity(doc_id, start, vector)
+
+        return candidates(plan, hits, self.catalog, self.stats, self.figures_of, similarity)
 
     def figures_of(self, doc_id: str) -> list[Figure]:
         return self.figures.get(doc_id, [])

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     term_map_margin: float = Field(
         0.03, ge=0, le=1, description="Mapped terms must score within this of the best match (CSLS similarity)."
     )
+    sentence_vectors_max: int = Field(
+        200_000, ge=0, description="Embed every sentence (for the evidence model) up to this many; beyond, skip."
+    )
     term_map_vocab: int = Field(20000, ge=0, description="Most frequent corpus words embedded for English mapping.")
     chunk_chars: int = Field(360, ge=80, le=2000, description="Target chunk size in characters.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a message.")

@@ -10,27 +10,28 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from bot.chunking import heading_level, split_sentences
+from bot.chunking import Span, heading_level, split_sentences
 from bot.features import FEATURES, QuestionView, TermStats, featurise
 from bot.figures import Figure, measure_match
 from bot.models import Evidence, Refusal
 from bot.query import QueryPlan, aimed_at_the_bot
 from bot.retrieve import Hit
 from bot.store import Catalog
-from bot.text import normalise
+from bot.text import is_word, normalise
 
 MODEL_PATH = Path(__file__).parent / "resources" / "evidence_model.json"
 _SHORT = 40  # a sentence this short (an item title) is quoted with what follows it,
 _EXTEND_TO = 100  # up to about this many characters
 _EXTEND_MAX = 4  # and at most this many more sentences
 FiguresOf = Callable[[str], list[Figure]]
+_MEASURE = FEATURES.index("measure")
 
 
 @dataclass(frozen=True)
@@ -83,15 +84,35 @@ class Decision:
     confidence: float = 0.0  # the best sentence's probability
 
 
+SentenceSimilarity = Callable[[str, int], float]
+
+
 def candidates(
-    plan: QueryPlan, hits: list[Hit], catalog: Catalog, stats: TermStats, figures_of: FiguresOf
+    plan: QueryPlan,
+    hits: list[Hit],
+    catalog: Catalog,
+    stats: TermStats,
+    figures_of: FiguresOf,
+    similarity: SentenceSimilarity,
 ) -> list[Candidate]:
     """Every sentence of the retrieved chunks, measured (probabilities are filled in by `score`)."""
     view = QuestionView.build(plan, hits, stats)
+    raw = list(_sentences(plan, hits, catalog))
+    sims = [similarity(hit.chunk.doc_id, span.start) for hit, span, *_ in raw]
+    best = max(sims, default=0.0)
     out: list[Candidate] = []
+    for (hit, span, sentence, context), sim in zip(raw, sims, strict=True):
+        mine = [f for f in figures_of(hit.chunk.doc_id) if span.start <= f.start < span.end]
+        ev = Evidence(hit.chunk.doc_id, hit.chunk.section, span.start, span.end, 0.0, hit.chunk.chunk_id)
+        x = featurise(view, sentence, context, hit, mine, (sim, best))
+        out.append(Candidate(ev, x, mine, normalise(f"{sentence} {context}")))
+    return out
+
+
+def _sentences(plan: QueryPlan, hits: list[Hit], catalog: Catalog) -> Iterator[tuple[Hit, Span, str, str]]:
+    """(hit, sentence span, sentence, its heading and neighbours) for every sentence that may answer."""
     for hit in hits:
         text = catalog.docs[hit.chunk.doc_id].text
-        figures = figures_of(hit.chunk.doc_id)
         spans = split_sentences(text, hit.chunk.start, hit.chunk.end)
         for i, span in enumerate(spans):
             sentence = text[span.start : span.end]
@@ -101,11 +122,7 @@ def candidates(
             context = f"{hit.chunk.section} {near}"
             if plan.year_in_text and str(plan.year) not in sentence + context:
                 continue  # asked about 2022 in a 2023 report: only a passage that names 2022 can answer
-            mine = [f for f in figures if span.start <= f.start < span.end]
-            ev = Evidence(hit.chunk.doc_id, hit.chunk.section, span.start, span.end, 0.0, hit.chunk.chunk_id)
-            x = featurise(view, sentence, context, hit, mine)
-            out.append(Candidate(ev, x, mine, normalise(f"{sentence} {context}")))
-    return out
+            yield hit, span, sentence, context
 
 
 def score(found: list[Candidate], model: EvidenceModel) -> list[Candidate]:
@@ -148,7 +165,7 @@ def _single(ask: _Ask, ranked: list[Candidate]) -> Decision:
     plan, catalog, bars = ask.plan, ask.catalog, ask.bars
     good = [c for c in ranked if c.evidence.support >= bars.answer]
     if plan.wants == "number" and good:
-        good = [c for c in good if c.figures or re.search(r"\d", _text(catalog, c.evidence))]
+        good = [c for c in good if c.features[_MEASURE] > 0]  # a figure that counts what was asked
         if not good:
             return Decision([], [], Refusal("no_figure", ask.rarest))
     if not good:
@@ -216,8 +233,9 @@ def _premise_missing(plan: QueryPlan, c: Candidate) -> Refusal | None:
 
 
 def _unsure(ask: _Ask, ranked: list[Candidate]) -> Refusal:
+    """Name the missing word only when it is a real word no retrieved passage has (GDP, 预算)."""
     word = normalise(ask.rarest)
-    absent = word and not any(word in c.around for c in ranked)
+    absent = is_word(word) and not any(word in c.around for c in ranked)
     return Refusal("absent", ask.rarest) if absent else Refusal("unsure")
 
 
@@ -234,10 +252,6 @@ def extend_short(ev: Evidence, catalog: Catalog) -> Evidence:
             break
         end = span.end
     return Evidence(ev.doc_id, ev.section, ev.start, end, ev.support, ev.chunk_id)
-
-
-def _text(catalog: Catalog, ev: Evidence) -> str:
-    return catalog.docs[ev.doc_id].text[ev.start : ev.end]
 
 
 def _overlaps(a: Evidence, b: Evidence) -> bool:

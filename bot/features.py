@@ -20,7 +20,8 @@ from bot.retrieve import Hit
 from bot.text import normalise, normalise_numbers, parts
 
 FEATURES = (
-    "coverage",  # IDF-weighted share of the question's terms in the sentence
+    "coverage",  # IDF-weighted share of the question's terms in the sentence (terms the corpus has)
+    "unknown",  # share of the question's term weight the corpus never uses (GDP, or a paraphrase)
     "coverage_context",  # ... in the sentence, its heading and its neighbours
     "parts",  # share of the words inside compound terms (调解 and 机制 of 调解机制)
     "mapped",  # share of embedder-mapped English words found (0 when none were mapped)
@@ -28,6 +29,8 @@ FEATURES = (
     "bigrams",  # share of the question's Chinese character pairs in the sentence
     "rrf",  # the chunk's fused retrieval score relative to the best chunk
     "dense",  # the chunk's cosine to the question minus the best chunk's (cross-lingual)
+    "sentence",  # the sentence's cosine to the question minus the best candidate sentence's
+    "sentence_level",  # the sentence's cosine to the question itself: how close anything is
     "wants_number_has",  # asks for a figure and the sentence has one
     "wants_number_lacks",  # asks for a figure and the sentence has none
     "measure",  # how well the best figure's measure phrase names the question's terms
@@ -51,8 +54,11 @@ class TermStats:
 
     def weight(self, alternatives: list[str]) -> float:
         n = max(len(self._texts), 1)
-        df = max(self._df(a) for a in alternatives)
-        return math.log(1 + (n + 1) / (df + 0.5))
+        return math.log(1 + (n + 1) / (self.df(alternatives) + 0.5))
+
+    def df(self, alternatives: list[str]) -> int:
+        """Chunks holding any of the alternatives (the most frequent one's count)."""
+        return max(self._df(a) for a in alternatives)
 
     def _df(self, term: str) -> int:
         if term not in self._cache:
@@ -70,7 +76,9 @@ class QuestionView:
     """The question, measured once, against which every candidate sentence is scored."""
 
     plan: QueryPlan
-    terms: list[tuple[list[str], float]]  # (normalised alternatives, IDF weight)
+    terms: list[tuple[list[str], float]]  # (normalised alternatives, IDF weight) of terms the corpus uses
+    unknown: float  # share of the question's term weight in terms the corpus never uses
+    measured: list[tuple[list[str], float]]  # terms and mapped English words, for matching figures' measures
     pieces: list[str]
     mapped: list[list[str]]
     rarest: list[str]
@@ -80,18 +88,24 @@ class QuestionView:
 
     @classmethod
     def build(cls, plan: QueryPlan, hits: list[Hit], stats: TermStats) -> QuestionView:
-        terms = [([normalise(a) for a in alts], stats.weight(alts)) for alts in plan.terms]
+        weighted = [([normalise(a) for a in alts], stats.weight(alts), stats.df(alts)) for alts in plan.terms]
+        terms = [(alts, w) for alts, w, df in weighted if df]
+        total = sum(w for _, w, _ in weighted)
+        unknown = sum(w for _, w, df in weighted if not df) / total if total else 0.0
         rarest = max(terms, key=lambda t: t[1])[0] if terms else []
         pieces = [p for alts, _ in terms for p in parts(alts[0])]
         pairs = {m for alts, _ in terms for m in _CJK_PAIR.findall(alts[0])}
         best_rrf = max((h.score for h in hits), default=1.0) or 1.0
         best_dense = max((h.dense_sim for h in hits), default=0.0)
         mapped = [[normalise(a) for a in alts] for alts in plan.mapped]
-        return cls(plan, terms, pieces, mapped, rarest, pairs, best_rrf, best_dense)
+        measured = terms + [(alts, 1.0) for alts in mapped]
+        return cls(plan, terms, unknown, measured, pieces, mapped, rarest, pairs, best_rrf, best_dense)
 
 
-def featurise(q: QuestionView, sentence: str, context: str, hit: Hit, figures: list[Figure]) -> np.ndarray:
-    """The feature vector of one sentence, in the order of FEATURES."""
+def featurise(
+    q: QuestionView, sentence: str, context: str, hit: Hit, figures: list[Figure], sims: tuple[float, float]
+) -> np.ndarray:
+    """The feature vector of one sentence, in the order of FEATURES; `sims` is (its cosine, the best one)."""
     body = normalise_numbers(normalise(sentence))
     around = body + " " + normalise(context)
     plan = q.plan
@@ -99,6 +113,7 @@ def featurise(q: QuestionView, sentence: str, context: str, hit: Hit, figures: l
     return np.array(
         [
             _share(q.terms, body),
+            q.unknown,
             _share(q.terms, around),
             _found(q.pieces, body),
             _found_groups(q.mapped, body),
@@ -106,9 +121,11 @@ def featurise(q: QuestionView, sentence: str, context: str, hit: Hit, figures: l
             _found(sorted(q.pairs), body),
             hit.score / q.best_rrf,
             hit.dense_sim - q.best_dense,
+            sims[0] - sims[1],
+            sims[0],
             float(wants_number and bool(figures)),
             float(wants_number and not figures),
-            max((measure_match(f, q.terms) for f in figures), default=0.0) if wants_number else 0.0,
+            max((measure_match(f, q.measured) for f in figures), default=0.0) if wants_number else 0.0,
             _type_match(plan.wants, sentence),
             float(len(sentence) < 25),
             float(plan.lang == "en"),

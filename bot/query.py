@@ -276,6 +276,7 @@ def _key_terms(question: str, lang: str, region_hits: list[str]) -> tuple[list[l
     for alias in region_hits:
         text = text.replace(alias, " ")
     text = _YEAR.sub(" ", text)
+    text = _FOLLOW_ZH.sub(" ", text.strip())  # “那…呢”: the follow-up's frame, not its content
     if lang == "en":
         return english_terms(text)
     table = synonyms()
@@ -307,11 +308,13 @@ def _narrow_half(question: str, doc_ids: list[str], metas: dict[str, DocMeta]) -
 
 
 def _unknown_place(question: str, hits: list[str]) -> Refusal | None:
+    """A county or district the corpus lacks, even when its city is one we have (韶关市武江区 vs 浈江区)."""
+    for word in segment(question):
+        known = any(word in h or h in word for h in hits)
+        if not known and _PLACE_ZH.match(word) and not _NOT_PLACE.match(word) and word not in _GENERIC_PLACES:
+            return Refusal("place", word)
     if hits:
         return None
-    for word in segment(question):
-        if _PLACE_ZH.match(word) and not _NOT_PLACE.match(word) and word not in _GENERIC_PLACES:
-            return Refusal("place", word)
     match = _PLACE_EN.search(question)
     return Refusal("place", match.group(0)) if match else None
 

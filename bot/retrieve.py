@@ -77,12 +77,12 @@ class HybridRetriever:
         self.embedder = embedder
         self.bm25 = Bm25Index(catalog, settings.data_dir / f"bm25-{embedder.id}")
 
-    def retrieve(self, plan: QueryPlan, k: int | None = None) -> list[Hit]:
+    def retrieve(self, plan: QueryPlan, k: int | None = None, vector: np.ndarray | None = None) -> list[Hit]:
         """Top chunks for the question; for list questions, the top few of every report."""
         k = k or self.settings.top_k
         depth = min(len(self.catalog.chunks), max(50, k * 6) if not plan.is_list else 400)
         bm25_ids = self.bm25.search(self._bm25_tokens(plan), depth, plan.doc_ids)
-        hits = self._fuse(bm25_ids, self._dense(plan, depth))
+        hits = self._fuse(bm25_ids, self._dense(plan, depth, vector))
         return _per_doc(hits, max(3, k // 2)) if plan.is_list else hits[:k]
 
     def _bm25_tokens(self, plan: QueryPlan) -> list[str]:
@@ -92,10 +92,10 @@ class HybridRetriever:
                 tokens.extend(tokenize(alt))
         return list(dict.fromkeys(tokens))
 
-    def _dense(self, plan: QueryPlan, depth: int) -> list[tuple[str, float]]:
+    def _dense(self, plan: QueryPlan, depth: int, vector: np.ndarray | None) -> list[tuple[str, float]]:
         if not self.catalog.chunks:
             return []
-        vector = self.embedder.embed_query(plan.question)
+        vector = self.embedder.embed_query(plan.question) if vector is None else vector
         found = self.store.query(vector, depth, plan.doc_ids)
         # Chroma may hold vectors of an ingest that never finished: only catalogued chunks count.
         return [(cid, sim) for cid, sim in found if cid in self.catalog.chunks]

@@ -128,6 +128,11 @@ def synonyms() -> dict[str, list[str]]:
 _QUANTITY_ASK = re.compile(r"(?:多少|几)[个件场次人名家宗起份条项批所期篇位座处]?")
 
 
+def is_word(text: str) -> bool:
+    """A word of the segmenter's dictionary (预算, GDP is not), not a fragment such as 那替 or 面向新."""
+    return len(text) >= 2 and ((text.isascii() and text.isalpha()) or bool(_jieba().dt.FREQ.get(text)))
+
+
 def segment(text: str) -> list[str]:
     """Precise-mode words (for spotting names), unfiltered."""
     return _jieba().lcut(text)

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 from bot.api import Bot  # noqa: E402
 from bot.evaluate import Question, contains, load_questions  # noqa: E402
-from bot.evidence import MODEL_PATH, candidates, extend_short  # noqa: E402
+from bot.evidence import MODEL_PATH, Candidate, extend_short  # noqa: E402
 from bot.features import FEATURES  # noqa: E402
+from bot.query import QueryPlan  # noqa: E402
 
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 SINGLE = ("fact", "followup", "adversarial", "unanswerable")
@@ -37,24 +40,44 @@ REFUSAL_PRECISION = 0.9
 FOLDS = 5
 
 
-def examples(bot: Bot, questions: list[Question]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Question]]:
-    """Feature rows, labels, the question index of each row, and the questions used."""
-    rows, labels, groups, used = [], [], [], []
+def examples(bot: Bot, questions: list[Question]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list]:
+    """Feature rows, labels, the question index of each row, which rows are as asked, and the questions used.
+
+    Each question is also measured with half its key terms hidden (chosen by a generator seeded with its id):
+    the tuning questions mostly use the reports' own words, while users paraphrase, so the model must learn
+    what the embedder's similarities say when the wording does not match.
+    """
+    rows, labels, groups, asked, used = [], [], [], [], []  # asked: 0 as asked, 1-2 with terms hidden
     for q in questions:
         if q.type not in SINGLE:
             continue
         plan = bot.plan(q.question, [tuple(h) for h in q.history])
         if plan.refusal:
             continue
-        found = candidates(plan, bot.retriever.retrieve(plan), bot.catalog, bot.stats, bot.figures_of)
+        found = _candidates(bot, plan)
         if not found:
             continue
-        for c in found:
-            rows.append(c.features)
-            labels.append(_holds(bot, q, c.evidence))
-            groups.append(len(used))
+        variants = [(0, found)] + [(k, _candidates(bot, _paraphrased(plan, q.id, k))) for k in (1, 2)]
+        for variant, cands in variants:
+            for c in cands:
+                rows.append(c.features)
+                labels.append(_holds(bot, q, c.evidence))
+                groups.append(len(used))
+                asked.append(variant)
         used.append(q)
-    return np.array(rows), np.array(labels, dtype=int), np.array(groups), used
+    return np.array(rows), np.array(labels, dtype=int), np.array(groups), np.array(asked), used
+
+
+def _paraphrased(plan: QueryPlan, seed: str, level: int) -> QueryPlan:
+    """Level 1 hides half the key terms, level 2 all of them: only the embedder's similarities are left."""
+    terms = list(plan.terms)
+    random.Random(seed).shuffle(terms)
+    return replace(plan, terms=terms[: len(terms) // 2] if level == 1 else [], mapped=[])
+
+
+def _candidates(bot: Bot, plan: QueryPlan) -> list[Candidate]:
+    vector = bot.embedder.embed_query(plan.question)
+    return bot.candidates(plan, bot.retriever.retrieve(plan, vector=vector), vector)
 
 
 def _holds(bot: Bot, q: Question, ev) -> bool:  # type: ignore[no-untyped-def]
@@ -76,18 +99,24 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return probs
 
 
-def choose_bar(probs: np.ndarray, y: np.ndarray, groups: np.ndarray, used: list[Question]) -> tuple[float, dict]:
-    """The bar with the most questions right whose refusals are at least 90% justified."""
-    best_p = np.array([probs[groups == i].max() for i in range(len(used))])
-    top_ok = np.array([y[groups == i][probs[groups == i].argmax()] == 1 for i in range(len(used))])
-    answerable = np.array([q.answerable for q in used])
+def choose_bar(probs: np.ndarray, y: np.ndarray, units: np.ndarray, answerable: np.ndarray) -> tuple[float, dict]:
+    """The bar with the most questions right, among those whose refusals of the questions as asked are at
+    least 90% justified.
+
+    Each question counts three times for “right”, as asked (units divisible by 3) and with half or all of its
+    terms hidden, so the bar also holds for paraphrased questions, whose best sentences score lower.
+    """
+    ids = np.unique(units)
+    best_p = np.array([probs[units == i].max() for i in ids])
+    top_ok = np.array([y[units == i][probs[units == i].argmax()] == 1 for i in ids])
     choice = (0.5, {"right": -1})
     for bar in np.round(np.arange(0.02, 0.96, 0.01), 2):
         refused = best_p < bar
         right = int(np.sum(answerable & ~refused & top_ok)) + int(np.sum(~answerable & refused))
-        precision = float(np.mean(~answerable[refused])) if refused.any() else 1.0
+        as_asked = refused & (ids % 3 == 0)
+        precision = float(np.mean(~answerable[as_asked])) if as_asked.any() else 1.0
         if precision >= REFUSAL_PRECISION and right > choice[1]["right"]:
-            stats = {"right": right, "questions": len(used), "refusal_precision": round(precision, 4)}
+            stats = {"right": right, "questions": len(ids), "refusal_precision": round(precision, 4)}
             stats["refusal_recall"] = round(float(np.mean(refused[~answerable])), 4) if (~answerable).any() else None
             choice = (float(bar), stats)
     return choice
@@ -104,7 +133,7 @@ def choose_list_bar(bot: Bot, final: LogisticRegression, questions: list[Questio
         plan = bot.plan(q.question, [tuple(h) for h in q.history])
         if q.type != "list" or plan.refusal or plan.kind != "list":
             continue
-        found = candidates(plan, bot.retriever.retrieve(plan), bot.catalog, bot.stats, bot.figures_of)
+        found = _candidates(bot, plan)
         best: dict[str, float] = {}
         for c, p in zip(found, final.predict_proba(np.stack([c.features for c in found]))[:, 1], strict=True):
             best[c.evidence.doc_id] = max(best.get(c.evidence.doc_id, 0.0), float(p))
@@ -119,11 +148,15 @@ def choose_list_bar(bot: Bot, final: LogisticRegression, questions: list[Questio
 
 def fit(bot: Bot) -> dict:
     questions = load_questions(QUESTIONS)
-    x, y, groups, used = examples(bot, questions)
+    x, y, groups, asked, used = examples(bot, questions)
     probs = out_of_fold(x, y, groups)
-    bar, bar_stats = choose_bar(probs, y, groups, used)
+    units = groups * 3 + asked
+    answerable = np.array([used[g].answerable for g in groups[np.unique(units, return_index=True)[1]]])
+    bar, bar_stats = choose_bar(probs, y, units, answerable)
     final = model().fit(x, y)
     list_bar, list_stats = choose_list_bar(bot, final, questions)
+    mask = asked == 0
+    y, probs, groups = y[mask], probs[mask], groups[mask]
     top1 = np.mean([y[groups == i][probs[groups == i].argmax()] for i in range(len(used)) if used[i].answerable])
     return {
         "features": list(FEATURES),

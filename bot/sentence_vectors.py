@@ -1,0 +1,35 @@
+"""One vector per sentence of every report, so the evidence model can ask how close a sentence is in meaning.
+
+Chunk vectors find the passage; inside it, the sentence that answers a paraphrased or English question is
+the one nearest the question in the embedder's space. Cached by text hash with the chunk embeddings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from bot.chunking import split_sentences
+from bot.embeddings import Embedder, EmbeddingCache
+from bot.store import Catalog
+
+
+class SentenceVectors:
+    def __init__(self, catalog: Catalog, embedder: Embedder, cache: Path, limit: int) -> None:
+        keys: list[tuple[str, int]] = []
+        texts: list[str] = []
+        for doc_id, doc in catalog.docs.items():
+            for span in split_sentences(doc.text):
+                keys.append((doc_id, span.start))
+                texts.append(doc.text[span.start : span.end])
+        if len(texts) > limit:  # too many to embed up front: the feature reads 0 and the model leans on the rest
+            keys, texts = [], []
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # like lengths batch with little padding
+        vectors = EmbeddingCache(cache, embedder).embed([texts[i] for i in order]) if texts else np.zeros((0, 1))
+        self._row = {keys[i]: row for row, i in enumerate(order)}
+        self._vectors = vectors
+
+    def similarity(self, doc_id: str, start: int, question: np.ndarray) -> float:
+        row = self._row.get((doc_id, start))
+        return float(self._vectors[row] @ question) if row is not None else 0.0
