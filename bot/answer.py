@@ -119,7 +119,8 @@ def _computed_text(plan: QueryPlan, figures: list[tuple[Figure, Evidence]], cite
     """“甲区更多：120件[1]；乙县95件[2]。”, “合计215件：…”: the result first, every figure cited."""
     zh = plan.lang == "zh"
     ordered = sorted(figures, key=lambda f: f[0].value, reverse=not _LESS.search(plan.question))
-    parts = [f"{_label(cites, fig.doc_id, plan.lang)} {fig.shown}[{cites.add(ev)}]" for fig, ev in ordered]
+    one_report = len({f.doc_id for f, _ in figures}) == 1
+    parts = [f"{_part_label(cites, fig, plan.lang, one_report)} {fig.shown}[{cites.add(ev)}]" for fig, ev in ordered]
     joined = "；".join(parts) if zh else "; ".join(parts)
     if plan.kind == "sum":
         total = _number(sum(f.value for f, _ in figures))
@@ -136,6 +137,11 @@ def _computed_text(plan: QueryPlan, figures: list[tuple[Figure, Evidence]], cite
     else:
         word = ("更少" if less else "更多") if zh else ("fewer" if less else "more")
     return f"{first}{word}：{joined}。" if zh else f"{first} has {word}: {joined}."
+
+
+def _part_label(cites: Citations, fig: Figure, lang: str, one_report: bool) -> str:
+    """A report's figures are told apart by what they count; several reports' by region."""
+    return fig.measure.strip() or fig.noun if one_report else _label(cites, fig.doc_id, lang)
 
 
 def _label(cites: Citations, doc_id: str, lang: str) -> str:

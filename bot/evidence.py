@@ -64,6 +64,7 @@ class Candidate:
     features: np.ndarray
     figures: list[Figure]
     around: str  # the sentence with its heading and neighbours, normalised
+    matches: list[float]  # how well each figure's measure names the question's terms
 
 
 @dataclass
@@ -105,7 +106,8 @@ def candidates(
         mine = [f for f in figures_of(hit.chunk.doc_id) if span.start <= f.start < span.end]
         ev = Evidence(hit.chunk.doc_id, hit.chunk.section, span.start, span.end, 0.0, hit.chunk.chunk_id)
         x = featurise(view, sentence, context, hit, mine, (sim, best))
-        out.append(Candidate(ev, x, mine, normalise(f"{sentence} {context}")))
+        matches = [measure_match(f, view.measured) for f in mine]
+        out.append(Candidate(ev, x, mine, normalise(f"{sentence} {context}"), matches))
     return out
 
 
@@ -198,15 +200,15 @@ def _listed(ask: _Ask, ranked: list[Candidate]) -> Decision:
 
 
 def _computed(ask: _Ask, ranked: list[Candidate]) -> Decision:
-    """Compare, rank or sum: each report's best-matching figure, when its sentence passes the list bar."""
-    plan, bars = ask.plan, ask.bars
-    view_terms = [([normalise(a) for a in alts], 1.0) for alts in plan.terms]
+    """Compare, rank, sum or list figures: each report's best-matching figure, or the parts of one report's."""
+    plan = ask.plan
+    if not plan.across_reports:
+        return _summed_parts(ask, ranked)
     best: dict[str, tuple[tuple[float, float], Figure, Evidence]] = {}
     for c in ranked:
-        if c.evidence.support < bars.listed:
+        if c.evidence.support < ask.bars.answer:
             continue
-        for fig in c.figures:
-            match = measure_match(fig, view_terms) if view_terms else 0.0
+        for fig, match in zip(c.figures, c.matches, strict=True):
             key = (match, c.evidence.support)
             if _unit_fits(plan.unit, fig.unit) and match > 0 and key > best.get(fig.doc_id, ((-1, -1),))[0]:
                 best[fig.doc_id] = (key, fig, c.evidence)
@@ -216,13 +218,32 @@ def _computed(ask: _Ask, ranked: list[Candidate]) -> Decision:
     return Decision([ev for _, ev in picked], [], figures=picked)
 
 
-_UNIT_GROUPS = ("人名人次余人", "件宗起件次", "家所个", "次场期")
+def _summed_parts(ask: _Ask, ranked: list[Candidate]) -> Decision:
+    """“A加上B一共多少”: the figures of the best sentence that name what was asked, less a total they split."""
+    for c in ranked:
+        if c.evidence.support < ask.bars.answer:
+            break
+        parts = [f for f, m in zip(c.figures, c.matches, strict=True) if m > 0 and _unit_fits(ask.plan.unit, f.unit)]
+        parts = [f for f in parts if not _is_whole(f, ask.catalog)] if len(parts) > 2 else parts
+        if len(parts) >= 2:
+            return Decision([c.evidence], [], figures=[(f, c.evidence) for f in parts])
+    return _single(ask, ranked)
+
+
+def _is_whole(fig: Figure, catalog: Catalog) -> bool:
+    """“公证书625件,其中涉外244件”: 625 is the whole the next figures are part of."""
+    after = catalog.docs[fig.doc_id].text[fig.end : fig.end + 4]
+    return "其中" in after
+
+
+_UNIT_GROUPS = (("人", "名", "余人"), ("人次",), ("件", "宗", "起", "件次"), ("家", "所", "个"), ("次", "场", "期"))
 
 
 def _unit_fits(asked: str | None, unit: str) -> bool:
-    if not asked or asked == unit[:1]:
+    """Figures compare only in like units: 人 with 名, 件 with 宗; never 件 with 万元."""
+    if not asked or asked == unit:
         return True
-    return any(asked in g and unit[:1] in g for g in _UNIT_GROUPS)
+    return any(asked in g and unit in g for g in _UNIT_GROUPS)
 
 
 def _premise_missing(plan: QueryPlan, c: Candidate) -> Refusal | None:

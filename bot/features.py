@@ -88,7 +88,10 @@ class QuestionView:
 
     @classmethod
     def build(cls, plan: QueryPlan, hits: list[Hit], stats: TermStats) -> QuestionView:
-        weighted = [([normalise(a) for a in alts], stats.weight(alts), stats.df(alts)) for alts in plan.terms]
+        weighted = [
+            ([normalise(a) for a in alts], stats.weight(alts), stats.df(alts))
+            for alts in _split_unused(plan.terms, stats)
+        ]
         terms = [(alts, w) for alts, w, df in weighted if df]
         total = sum(w for _, w, _ in weighted)
         unknown = sum(w for _, w, df in weighted if not df) / total if total else 0.0
@@ -98,8 +101,21 @@ class QuestionView:
         best_rrf = max((h.score for h in hits), default=1.0) or 1.0
         best_dense = max((h.dense_sim for h in hits), default=0.0)
         mapped = [[normalise(a) for a in alts] for alts in plan.mapped]
-        measured = terms + [(alts, 1.0) for alts in mapped]
+        # A figure's measure may name a compound's parts (调处…纠纷 for 调解纠纷) or a mapped English word.
+        measured = terms + [([p], stats.weight([p])) for p in pieces] + [(alts, 1.0) for alts in mapped]
         return cls(plan, terms, unknown, measured, pieces, mapped, rarest, pairs, best_rrf, best_dense)
+
+
+def _split_unused(terms: list[list[str]], stats: TermStats) -> list[list[str]]:
+    """A question word the reports never use (调解纠纷) counts as its parts when they do (调解, 纠纷)."""
+    out: list[list[str]] = []
+    for alts in terms:
+        pieces = parts(alts[0])
+        if not stats.df(alts) and pieces and all(stats.df([p]) for p in pieces):
+            out.extend([p] for p in pieces)
+        else:
+            out.append(alts)
+    return out
 
 
 def featurise(

@@ -21,7 +21,7 @@ UNITS = (
 _UNIT = "|".join(re.escape(u) for u in sorted(set(UNITS), key=len, reverse=True))
 _FIGURE = re.compile(rf"(?<![\d.,])(\d+(?:,\d{{3}})*(?:\.\d+)?)\s*(余|多)?\s*({_UNIT})")
 # What a figure counts is said in its own clause, before it: “…共办理法律援助案件469件”.
-_CLAUSE_BREAK = re.compile(r"[，,。；;：:！？!?、（(\n]")
+_CLAUSE_BREAK = re.compile(r"[，,。；;：:！？!?、\n]")
 _MEASURE_MAX = 40
 _NOUN_MAX = 12
 
@@ -37,12 +37,7 @@ class Figure:
     end: int
     sentence_start: int  # the whole sentence, for citing
     sentence_end: int
-
-    @property
-    def shown(self) -> str:
-        """The figure as written in answers: 469件, 98.5%."""
-        number = f"{self.value:g}" if self.value != int(self.value) else str(int(self.value))
-        return f"{number}{self.unit}"
+    shown: str  # as the report writes it: 469件, 20574.58万元, 1,450件
 
 
 def extract_figures(doc_id: str, text: str) -> list[Figure]:
@@ -55,8 +50,20 @@ def extract_figures(doc_id: str, text: str) -> list[Figure]:
             value = float(match.group(1).replace(",", ""))
             measure = _measure(text, span.start, match.start())
             noun = _noun(text, match.end(), span.end)
+            shown = text[match.start() : match.end()]
             out.append(
-                Figure(doc_id, value, match.group(3), measure, noun, match.start(), match.end(), span.start, span.end)
+                Figure(
+                    doc_id,
+                    value,
+                    match.group(3),
+                    measure,
+                    noun,
+                    match.start(),
+                    match.end(),
+                    span.start,
+                    span.end,
+                    shown,
+                )
             )
     return out
 

@@ -24,8 +24,8 @@ _KINDS = (
     (
         "count",
         re.compile(
-            r"(?:几|多少)(?:份|个|家)?(?:报告|区县|县区|地区|地方)|how many (?:of the )?"
-            r"(?:reports|counties|districts|places|regions|bureaus)",
+            r"(?:几|多少)(?:份|个|家)?(?:报告|区县|县区|地区|地方)|(?=.*报告)(?:几|多少)份|"
+            r"how many (?:of )?(?:the )?(?:\w+ )?(?:reports|counties|districts|places|regions|bureaus)",
             re.I,
         ),
     ),
@@ -75,7 +75,9 @@ _WANTS = (
     ),
     ("place", re.compile(r"在哪|哪里|什么地方|\b(?:where)\b", re.I)),
 )
-_UNIT_ASKED = re.compile(r"(?:多少|几)\s*([件人名次家个宗场户份条项所期篇位座处起批])")
+_UNIT_ASKED = re.compile(r"(?:多少|几)\s*(人次|件次|[件人名次家个宗场户份条项所期篇位座处起批])")
+_VALUE = re.compile(r"\d")
+_RATE = re.compile(r"率|比例|百分|\b(?:rate|percent|percentage|proportion|share)\b", re.I)
 # Words that assert something happened to what the question names (cancelled, cut): a premise to check.
 PREMISES = (
     (("撤销", "取消", "废止", "废除", "终止", "停办"), r"cancel\w*|abolish\w*|scrap\w*|revok\w*|terminat\w*"),
@@ -218,14 +220,18 @@ def _apply_grammar(plan: QueryPlan) -> None:
     q = plan.question
     plan.wants = next((name for name, rx in _WANTS if rx.search(q)), None)
     unit = _UNIT_ASKED.search(q)
-    plan.unit = unit.group(1) if unit else None
+    plan.unit = unit.group(1) if unit else ("%" if _RATE.search(q) else None)
     plan.premise = _premise(q)
-    if not plan.across_reports:
-        plan.is_list, plan.kind = False, "fact"  # “浈江区获得了哪些荣誉”: a list within one report
+    kind = next((name for name, rx in _KINDS if rx.search(q)), "list" if plan.is_list else "fact")
+    if not plan.across_reports:  # “浈江区获得了哪些荣誉”: a list within one report; a sum of its own figures
+        plan.is_list = False
+        plan.kind = "sum" if kind == "sum" and plan.wants == "number" else "fact"
         return
-    plan.kind = next((name for name, rx in _KINDS if rx.search(q)), "list" if plan.is_list else "fact")
-    if plan.kind == "list" and plan.wants == "number":
-        plan.kind = "each"  # “各区县…分别是多少”: every report's figure
+    plan.kind = kind
+    named = plan.doc_ids is not None and len(plan.doc_ids) > 1
+    value_given = bool(_VALUE.search(_YEAR.sub(" ", q)))  # “哪些区县…达到100%”: a list filtered by a figure
+    if plan.wants == "number" and not value_given and (plan.kind == "list" or (plan.kind == "fact" and named)):
+        plan.kind = "each"  # “各区县…分别是多少”, “缙云和临海各有多少”: every report's figure
     if plan.kind in ("compare", "rank", "sum") and plan.wants != "number":
         plan.kind = "list" if plan.is_list else "fact"
     plan.is_list = plan.kind != "fact"
