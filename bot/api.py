@@ -19,7 +19,7 @@ from bot.config import Settings, get_settings
 from bot.crosslingual import TermMap
 from bot.embeddings import make_embedder
 from bot.evidence import Bars, Candidate, EvidenceModel, candidates, decide, default_model, score
-from bot.features import TermStats
+from bot.features import TermStats, split_unused
 from bot.figures import Figure, extract_figures
 from bot.ingest import Ingestor, IngestReport, Progress, catalog_path, interrupted_marker, open_store
 from bot.models import Answer
@@ -27,7 +27,7 @@ from bot.query import Filters, QueryPlan, RegionIndex, plan_query
 from bot.retrieve import Hit, HybridRetriever
 from bot.sentence_vectors import SentenceVectors
 from bot.store import Catalog
-from bot.text import add_words
+from bot.text import add_words, normalise
 from bot.uploads import UploadError, store_upload
 
 log = logging.getLogger(__name__)
@@ -160,10 +160,13 @@ class Bot:
         listed = s.list_bar if s.list_bar is not None else self.model.list_bar
         return Bars(answer, listed, s.quote_margin)
 
-    def _rarest(self, plan: QueryPlan) -> str:
-        if not plan.terms:
-            return ""
-        return max(plan.terms, key=self.stats.weight)[0]
+    def _rarest(self, plan: QueryPlan) -> tuple[str, str]:
+        """The question's rarest word, and the same word again when so rare it names one thing (else "")."""
+        known = [t for t in split_unused(plan.terms, self.stats) if self.stats.df(t)]
+        if not known:
+            return (plan.terms[0][0] if plan.terms else ""), ""
+        rarest = max(known, key=self.stats.weight)
+        return rarest[0], normalise(rarest[0]) if self.stats.df(rarest) <= self.settings.core_term_max_df else ""
 
     def chunk_text(self, chunk_id: str) -> str:
         chunk = self.catalog.chunks.get(chunk_id)

@@ -64,6 +64,12 @@ class Settings(BaseSettings):
         description="Best-passage probability below which an LLM backend is not called (the reports hold nothing "
         "relevant); unset = half the answer bar, so paraphrases the extractive bar refuses still reach the model.",
     )
+    core_term_max_df: int = Field(
+        3,
+        ge=0,
+        description="A question word found in at most this many chunks names one thing (信用+调解): when no "
+        "retrieved passage holds it the bot says so, and a report without it is not listed (0: off).",
+    )
     term_map_size: int = Field(3, ge=0, le=20, description="Corpus terms an unlisted English word maps to (0: off).")
     term_map_margin: float = Field(
         0.03, ge=0, le=1, description="Mapped terms must score within this of the best match (CSLS similarity)."

@@ -32,6 +32,7 @@ _EXTEND_TO = 100  # up to about this many characters
 _EXTEND_MAX = 4  # and at most this many more sentences
 FiguresOf = Callable[[str], list[Figure]]
 _MEASURE = FEATURES.index("measure")
+_TYPE = FEATURES.index("type_match")
 
 
 @dataclass(frozen=True)
@@ -144,15 +145,18 @@ class _Ask:
     catalog: Catalog
     bars: Bars
     rarest: str  # the question's rarest content word, named when the reports lack it
+    core: str  # the rarest word when the corpus names it only a few times (a programme's name), else ""
 
 
-def decide(plan: QueryPlan, ranked: list[Candidate], catalog: Catalog, bars: Bars, rarest: str) -> Decision:
+def decide(
+    plan: QueryPlan, ranked: list[Candidate], catalog: Catalog, bars: Bars, rarest: tuple[str, str]
+) -> Decision:
     """Answer or refuse, by the question's kind; every refusal is decided here, with its reason."""
     related = [c.evidence for c in ranked if c.evidence.end - c.evidence.start >= 20][:2]
     best = ranked[0].evidence.support if ranked else 0.0
     if plan.refusal:
         return Decision([], related, plan.refusal, confidence=best)
-    ask = _Ask(plan, catalog, bars, rarest)
+    ask = _Ask(plan, catalog, bars, *rarest)
     if plan.kind in ("compare", "rank", "sum", "each"):
         decision = _computed(ask, ranked)
     elif plan.kind in ("list", "count"):
@@ -166,8 +170,14 @@ def decide(plan: QueryPlan, ranked: list[Candidate], catalog: Catalog, bars: Bar
 def _single(ask: _Ask, ranked: list[Candidate]) -> Decision:
     plan, catalog, bars = ask.plan, ask.catalog, ask.bars
     good = [c for c in ranked if c.evidence.support >= bars.answer]
+    if ask.core:  # “信用+调解”, named by few passages: only a passage that names it answers
+        if not any(ask.core in c.around for c in ranked):
+            return Decision([], [], Refusal("absent", ask.rarest))
+    if plan.wants == "date":  # names are rarely marked (浙江工商大学): only dates are told by their form
+        good = [c for c in good if c.features[_TYPE] > 0] or good
     if plan.wants == "number" and good:
-        good = [c for c in good if c.features[_MEASURE] > 0]  # a figure that counts what was asked
+        # a figure that counts what was asked, or any figure beside the one thing the question names
+        good = [c for c in good if c.features[_MEASURE] > 0 or (ask.core and c.figures)]
         if not good:
             return Decision([], [], Refusal("no_figure", ask.rarest))
     if not good:

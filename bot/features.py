@@ -90,7 +90,7 @@ class QuestionView:
     def build(cls, plan: QueryPlan, hits: list[Hit], stats: TermStats) -> QuestionView:
         weighted = [
             ([normalise(a) for a in alts], stats.weight(alts), stats.df(alts))
-            for alts in _split_unused(plan.terms, stats)
+            for alts in split_unused(plan.terms, stats)
         ]
         terms = [(alts, w) for alts, w, df in weighted if df]
         total = sum(w for _, w, _ in weighted)
@@ -106,7 +106,7 @@ class QuestionView:
         return cls(plan, terms, unknown, measured, pieces, mapped, rarest, pairs, best_rrf, best_dense)
 
 
-def _split_unused(terms: list[list[str]], stats: TermStats) -> list[list[str]]:
+def split_unused(terms: list[list[str]], stats: TermStats) -> list[list[str]]:
     """A question word the reports never use (调解纠纷) counts as its parts when they do (调解, 纠纷)."""
     out: list[list[str]] = []
     for alts in terms:
