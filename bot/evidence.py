@@ -170,9 +170,8 @@ def decide(
 def _single(ask: _Ask, ranked: list[Candidate]) -> Decision:
     plan, catalog, bars = ask.plan, ask.catalog, ask.bars
     good = [c for c in ranked if c.evidence.support >= bars.answer]
-    if ask.core:  # “信用+调解”, named by few passages: only a passage that names it answers
-        if not any(ask.core in c.around for c in ranked):
-            return Decision([], [], Refusal("absent", ask.rarest))
+    if ask.core and not any(ask.core in c.around for c in ranked):  # “信用+调解” is nowhere in scope
+        return Decision([], [], Refusal("absent", ask.rarest))
     if plan.wants == "date":  # names are rarely marked (浙江工商大学): only dates are told by their form
         good = [c for c in good if c.features[_TYPE] > 0] or good
     if plan.wants == "number" and good:
