@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sys
+import unicodedata
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -66,31 +68,74 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 def _cmd_ask(args: argparse.Namespace) -> int:
     from bot.api import Bot
+    from bot.deadline import Deadline
+    from bot.models import Answer
     from bot.query import Filters
 
     history = _load_history(args.history)
     bot = Bot(progress=lambda msg: print(msg, file=sys.stderr))
+    deadline = Deadline(bot.settings.llm_timeout)  # from the question on, loading the index included
     filters = Filters(region=args.region, year=args.year) if args.region or args.year else None
-    streamed: list[str] = []
-
-    def sink(token: str) -> None:
-        streamed.append(token)
-        print(token, end="", flush=True)
-
-    result = bot.answer(
-        args.question, history=history, backend=args.backend, filters=filters, on_token=None if args.json else sink
-    )
+    backend = args.backend or bot.settings.llm_backend
+    draft = Draft(enabled=not args.json and bot.backend(backend).name != "extractive")
+    result: Answer | None = None
+    for item in bot.stream(args.question, history=history, backend=backend, filters=filters, deadline=deadline):
+        if isinstance(item, Answer):
+            result = item
+        else:
+            draft.add(item)
+    assert result is not None
     if args.json:
         print(result.to_json())
         return 0
-    if "".join(streamed) != result.answer:  # verification changed the streamed text, or the LLM failed
-        print(f"\n\n— 核实后的回答 Verified answer —\n{result.answer}", end="")
-    print()
+    draft.replace()
+    print(result.answer)
     if result.citations:
         print()
         for c in result.citations:
             print(f"[{c.n}] {c.title} · {c.section or '—'} · {c.doc_id}:{c.start}-{c.end}")
     return 0
+
+
+DRAFT_HEAD = "— 草稿（未核实）Draft, not verified —"
+VERIFIED_HEAD = "— 核实后的回答 Verified answer —"
+
+
+class Draft:
+    """The model's text as it streams, under a header that says it is unverified. On a terminal it is erased
+    when the verified answer is ready; elsewhere (a pipe, a log) the verified answer follows under its own header."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.text = ""
+        self.tty = sys.stdout.isatty()
+
+    def add(self, piece: str) -> None:
+        if not self.enabled:
+            return
+        if not self.text:
+            print(DRAFT_HEAD, flush=True)
+        self.text += piece
+        print(piece, end="", flush=True)
+
+    def replace(self) -> None:
+        if not self.text:
+            return
+        if self.tty:
+            lines = 1 + _screen_lines(self.text, shutil.get_terminal_size().columns)
+            print(f"\r\x1b[{lines - 1}F\x1b[J" if lines > 1 else "\r\x1b[J", end="")
+        else:
+            print()
+        print(VERIFIED_HEAD)
+
+
+def _screen_lines(text: str, columns: int) -> int:
+    """How many terminal rows the text covers (wide characters take two columns)."""
+    rows = 0
+    for line in text.split("\n"):
+        width = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+        rows += max(1, -(-width // max(columns, 1)))
+    return rows
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
