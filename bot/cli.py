@@ -36,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--backend", help="answer backend to evaluate")
     ev.add_argument("--k", type=int, help="chunks retrieved per question (also the k of recall@k)")
     ev.add_argument("--min-score", type=float, help="exit 1 when answer accuracy is below this")
+    ev.add_argument(
+        "--min-llm-share",
+        type=float,
+        help="exit 1 when fewer than this share of the answers the model was asked for came from it (not fallbacks)",
+    )
     ev.add_argument("--compare", type=Path, help="an earlier output folder: print what got fixed and what broke")
     ev.add_argument("--judge", action="store_true", help="also LLM-judge faithfulness and relevance")
     return parser
@@ -141,8 +146,8 @@ def _screen_lines(text: str, columns: int) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from bot.api import Bot
     from bot.config import get_settings
+    from bot.evaluate import below_llm_share, load_questions, run_eval
     from bot.evaluate import compare as compare_runs
-    from bot.evaluate import load_questions, run_eval
 
     questions = load_questions(args.questions)
     settings = get_settings()
@@ -165,14 +170,20 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         settings.top_k,
         lambda m: print(m, file=sys.stderr),
         judge_fn,
+        backend,
     )
     overall = summary["overall"]
     print(json.dumps(overall, ensure_ascii=False))
+    print(json.dumps(summary["llm"], ensure_ascii=False))
     print(f"report: {args.out / 'report.md'}")
     if args.compare:
         print(compare_runs(args.out, args.compare))
     if args.min_score is not None and (overall["answer_accuracy"] or 0) < args.min_score:
         print(f"answer accuracy {overall['answer_accuracy']} is below the floor {args.min_score}", file=sys.stderr)
+        return 1
+    short = below_llm_share(summary, args.min_llm_share) if args.min_llm_share is not None else None
+    if short:
+        print(short, file=sys.stderr)
         return 1
     return 0
 

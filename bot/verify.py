@@ -156,7 +156,8 @@ def check_condensed(reply: str, followup: str, rule_rewrite: str, regions: Regio
     wanted = regions(followup) or regions(rule_rewrite)
     if not wanted <= regions(question):
         return None
-    topic = [w for w in tokenize(rule_rewrite) if len(w) >= 2 and w not in QUESTION_WORDS and not regions(w)]
+    said = normalise(followup)  # the topic is what the follow-up left out and the history supplies
+    topic = [w for w in tokenize(rule_rewrite) if len(w) >= 2 and w not in QUESTION_WORDS and w not in said]
     if topic and not any(w in normalise(question) for w in topic):
         return None
     return question
