@@ -213,15 +213,6 @@ def test_broken_prompt_stops_the_backend_before_any_question(bot: Bot, tmp_path:
         Bot(settings).backend("openai")
 
 
-@pytest.mark.skipif(not os.environ.get("BOT_TEST_GGUF"), reason="set BOT_TEST_GGUF to a GGUF file to run llamacpp")
-def test_llamacpp_backend_for_real(bot: Bot) -> None:
-    settings = bot.settings.model_copy(
-        update={"llm_backend": "llamacpp", "llamacpp_model_path": Path(os.environ["BOT_TEST_GGUF"])}
-    )
-    answer = Bot(settings).answer(CREDIT_Q)
-    assert answer.answer and (answer.backend == "llamacpp" or answer.notice)
-
-
 def test_hybrid_retriever_as_langchain_retriever(bot: Bot) -> None:
     docs = bot.as_retriever().invoke(CREDIT_Q)
     assert docs and docs[0].metadata["doc_id"] == CREDIT_DOC and "信用+调解" in docs[0].page_content
