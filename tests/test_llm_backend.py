@@ -186,7 +186,17 @@ def test_cli_with_openai_backend(fake: FakeOpenAI, bot: Bot) -> None:
     result = _cli(fake, bot, "ask", CREDIT_Q, "--json")
     data = json.loads(result.stdout)
     assert data["backend"] == "openai" and data["citations"][0]["doc_id"] == CREDIT_DOC
+    assert data["notice"] is None and data["changes"] == [] and data["fallback"] is None
     assert SECRET not in result.stdout + result.stderr
+
+
+def test_cli_json_says_why_it_fell_back(fake: FakeOpenAI, bot: Bot) -> None:
+    fake.script(Reply("环翠区推行了“信用+调解”工作机制[1]。该机制化解纠纷55555起[1]。"), Reply(status=503))
+    changed = json.loads(_cli(fake, bot, "ask", CREDIT_Q, "--json").stdout)
+    assert changed["backend"] == "openai" and any("55555" in c for c in changed["changes"])
+    failed = json.loads(_cli(fake, bot, "ask", CREDIT_Q, "--json").stdout)
+    assert failed["backend"] == "extractive" and failed["fallback"] == "server error (503)"
+    assert "server error (503)" in failed["notice"] and failed["answer"].startswith("⚠")
 
 
 def test_broken_prompt_fails_at_load(tmp_path: Path) -> None:
