@@ -38,6 +38,7 @@ from bot.verify import Source, check_condensed, verify
 
 log = logging.getLogger(__name__)
 Draft = Iterator[str | Answer]  # pieces of draft text, then exactly one Answer, last
+REWRITE_SHARE = 1 / 3  # of BOT_LLM_TIMEOUT, at most, for rewriting a follow-up
 CONDENSE_NOTICE = (
     "追问改写未通过检查，已按规则改写。"
     "The model's rewrite of the follow-up failed its check; a rule-based rewrite was used."
@@ -164,10 +165,9 @@ class LLMBackend:
         if not request.history:
             return Turn(request.question, [])
         inputs = {"history": history_text(request.history), "question": request.question}
+        own = Deadline(min(deadline.remaining(), deadline.seconds * REWRITE_SHARE))  # the rest is the answer's
         try:
-            reply = collect_within(
-                lambda abort: self._chain(self.prompts.condense, abort, deadline).stream(inputs), deadline
-            )
+            reply = collect_within(lambda abort: self._chain(self.prompts.condense, abort, own).stream(inputs), own)
         except Exception as exc:
             log.warning("condensing the question failed (%s); using the rule-based rewrite", describe_failure(exc))
             return Turn(request.question, request.history, CONDENSE_NOTICE)

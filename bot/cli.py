@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import sys
 import unicodedata
@@ -73,13 +74,14 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 def _cmd_ask(args: argparse.Namespace) -> int:
     from bot.api import Bot
+    from bot.config import get_settings
     from bot.deadline import Deadline
     from bot.models import Answer
     from bot.query import Filters
 
     history = _load_history(args.history)
+    deadline = Deadline(get_settings().llm_timeout - _seconds_since_start())  # imports and opening the index count
     bot = Bot(progress=lambda msg: print(msg, file=sys.stderr))
-    deadline = Deadline(bot.settings.llm_timeout)  # from the question on, loading the index included
     filters = Filters(region=args.region, year=args.year) if args.region or args.year else None
     backend = args.backend or bot.settings.llm_backend
     draft = Draft(enabled=not args.json and bot.backend(backend).name != "extractive")
@@ -100,6 +102,16 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         for c in result.citations:
             print(f"[{c.n}] {c.title} · {c.section or '—'} · {c.doc_id}:{c.start}-{c.end}")
     return 0
+
+
+def _seconds_since_start() -> float:
+    """How long ago this process started (Linux /proc; 0 elsewhere), so `bot ask` keeps BOT_LLM_TIMEOUT whole."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 DRAFT_HEAD = "— 草稿（未核实）Draft, not verified —"
