@@ -15,9 +15,8 @@ from bot.chain import Passage
 from bot.store import Catalog
 
 # Without the model's tokenizer: generous per-character costs. Chinese costs 0.6-1 token a character in
-# tokenizers trained on Chinese (Qwen, GLM, DeepSeek) and about 1.7 in English-centred ones (SmolLM2: six
-# passages and the prompts, ~2,600 Chinese and ~1,100 ASCII characters, came to 4,253-4,672 tokens); English
-# text is about 0.25 a character.
+# tokenizers trained on Chinese (Qwen, GLM, DeepSeek) and about 1.7 in SmolLM2's (inferred: six passages and the
+# prompts, ~2,300-2,650 Chinese and ~1,100 ASCII characters, were 4,253-4,672 tokens); English about 0.25.
 _OTHER_TOKENS_PER_CHAR = 2.0
 _ASCII_TOKENS_PER_CHAR = 0.5
 _MARGIN = 1.05  # counts from a tokenizer endpoint are per piece; joining pieces can shift a few tokens
