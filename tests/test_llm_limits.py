@@ -15,6 +15,7 @@ from bot.budget import estimate_tokens
 from bot.evaluate import Question, below_llm_share, load_questions, run_eval
 from bot.llm import CONTEXT_EXCEEDED
 from bot.models import Answer
+from bot.prompts import CANNOT_ANSWER
 from tests.conftest import ROOT, ZHONGLOU_DOC
 from tests.fake_openai import FakeOpenAI, Reply
 
@@ -151,6 +152,14 @@ def test_a_good_rewrite_is_used_without_a_notice(bot: Bot, fake: FakeOpenAI) -> 
     fake.script(Reply("独立问题：钟楼区有多少律师？"), Reply("钟楼区目前共有律所32家，执业律师475名[1]。"))
     answer = _bot(bot, fake).answer("钟楼区呢？", history=JINYUN_HISTORY)
     assert answer.notice is None and "475" in answer.answer
+
+
+def test_the_prompt_and_verify_share_the_cannot_answer_phrase(bot: Bot, fake: FakeOpenAI) -> None:
+    llm = _bot(bot, fake)
+    assert CANNOT_ANSWER["zh"] in llm.backend("openai").prompts.system
+    fake.script(Reply(CANNOT_ANSWER["zh"]))
+    answer = llm.answer(CREDIT_Q)
+    assert answer.refused and answer.backend == "openai" and answer.fallback is None
 
 
 # Streaming: a draft, then the verified answer -------------------------------------------------------------
