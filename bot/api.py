@@ -7,16 +7,17 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from bot.backends import Backend, Found, Request, make_backend
-from bot.chain import ReportRetriever
+from bot.backends import Backend, Found, Request, make_backend, with_notices
+from bot.chain import MAX_PASSAGES, ReportRetriever
 from bot.config import Settings, get_settings
 from bot.crosslingual import TermMap
+from bot.deadline import Deadline
 from bot.embeddings import make_embedder
 from bot.evidence import Bars, Candidate, EvidenceModel, candidates, decide, default_model, score
 from bot.features import TermStats, split_unused
@@ -102,20 +103,50 @@ class Bot:
         backend: str | None = None,
         filters: Filters | None = None,
         on_token: Callable[[str], None] | None = None,
+        deadline: Deadline | None = None,
     ) -> Answer:
         """Answer from the reports, citing passages; `filters` narrow the reports searched.
 
-        With `on_token`, text is passed on as it is produced (LLM backends stream tokens).
+        With `on_token`, draft text is passed on as it is produced (LLM backends stream tokens); the draft is
+        unverified, and the returned Answer is what may be shown as the answer.
+        """
+        for item in self.stream(question, history, backend, filters, deadline):
+            if isinstance(item, Answer):
+                return item
+            if on_token is not None:
+                on_token(item)
+        raise RuntimeError("a backend ended without an answer")
+
+    def stream(
+        self,
+        question: str,
+        history: History = None,
+        backend: str | None = None,
+        filters: Filters | None = None,
+        deadline: Deadline | None = None,
+    ) -> Iterator[str | Answer]:
+        """Draft text as it is written (str), then, last, the verified Answer that replaces the draft.
+
+        LLM backends: the follow-up is rewritten first, then the evidence is searched once and handed to the
+        model; all of it within `deadline` (default BOT_LLM_TIMEOUT from now). Extractive: one chunk.
         """
         started = time.perf_counter()
+        deadline = deadline or Deadline(self.settings.llm_timeout)
         engine = self.backend(backend or self.settings.llm_backend)
         problem = self._check(question)
         if problem:
-            return Answer(answer=problem, refused=True, backend=engine.name)
+            yield Answer(answer=problem, refused=True, backend=engine.name)
+            return
         pairs = [(clean_question(str(u)), str(a)) for u, a in (history or [])]
-        result = engine.respond(Request(clean_question(question), pairs, filters), self, on_token)
-        result.latency_ms = round((time.perf_counter() - started) * 1000, 1)
-        return result
+        turn = engine.standalone(Request(clean_question(question), pairs, filters), self, deadline)
+        found = self.search(turn.question, turn.history, filters)
+        for item in engine.respond(found, self, deadline):
+            if isinstance(item, Answer):
+                result = with_notices(item, turn.notice)
+                result.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+                yield result
+                return
+            yield item
 
     def search(self, question: str, history: list[tuple[str, str]], filters: Filters | None = None) -> Found:
         """Plan, retrieve and decide: the evidence every backend answers from (a refusal says why not)."""
@@ -168,6 +199,11 @@ class Bot:
         rarest = max(known, key=self.stats.weight)
         return rarest[0], normalise(rarest[0]) if self.stats.df(rarest) <= self.settings.core_term_max_df else ""
 
+    def rewrite(self, question: str, history: list[tuple[str, str]]) -> str:
+        """The rule-based standalone form of a follow-up (what retrieval uses when no model rewrote it)."""
+        metas = {d: r.meta for d, r in self.catalog.docs.items()}
+        return plan_query(question, history, self.regions, metas).question
+
     def chunk_text(self, chunk_id: str) -> str:
         chunk = self.catalog.chunks.get(chunk_id)
         return self.catalog.chunk_text(chunk) if chunk else ""
@@ -186,9 +222,10 @@ class Bot:
             self._backends[name] = make_backend(name, self.settings)
         return self._backends[name]
 
-    def as_retriever(self, filters: Filters | None = None) -> ReportRetriever:
-        """The hybrid retriever and refusal gate as a langchain retriever (evidence chunks as Documents)."""
-        return ReportRetriever(search=lambda q: self.search(q, [], filters), catalog=self.catalog)
+    def as_retriever(self, filters: Filters | None = None, k: int = MAX_PASSAGES) -> ReportRetriever:
+        """The hybrid retriever and relevance gate as a langchain retriever: up to `k` passages as Documents,
+        evidence first; none when nothing relevant was found."""
+        return ReportRetriever(bot=self, filters=filters, k=k)
 
     def _check(self, question: str) -> str | None:
         if not question or not clean_question(question):

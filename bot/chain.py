@@ -13,6 +13,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable
+from pydantic import Field
 
 from bot.answer import period_label, region_label
 from bot.models import Citation, Evidence
@@ -31,38 +32,45 @@ class Passage:
     section: str
     start: int
     end: int
+    focus: tuple[int, int] | None = None  # the evidence inside it, kept when the passage is cut to fit
 
     def text(self, catalog: Catalog) -> str:
         return catalog.docs[self.doc_id].text[self.start : self.end]
 
 
 class ReportRetriever(BaseRetriever):
-    """The hybrid retriever and the refusal gate as a langchain retriever: no documents means refuse.
+    """The hybrid retriever and the relevance gate as a langchain retriever: no documents means refuse.
 
-    `search` is the bot's own question → Found function, so this wrapper and the
-    extractive answerer can never disagree on what counts as evidence.
+    `bot` is anything with the bot's `search(question, history, filters) -> Found`, so this wrapper and
+    the answerers never disagree on what is relevant. `k` (here or as `invoke(query, k=…)`) caps the documents.
     """
 
-    search: Any
-    catalog: Any
+    bot: Any
+    filters: Any = None
+    k: int = Field(MAX_PASSAGES, ge=1)
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        found = self.search(query)
-        return [passage_document(p, self.catalog) for p in passages_for(found.evidence, found.hits)]
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
+    ) -> list[Document]:
+        found = self.bot.search(query, [], self.filters)
+        if not found.relevant:
+            return []
+        passages = passages_for(found.grounds, found.hits, k or self.k)
+        return [passage_document(p, self.bot.catalog) for p in passages]
 
 
-def passages_for(evidence: list[Evidence], hits: list[Hit]) -> list[Passage]:
+def passages_for(evidence: list[Evidence], hits: list[Hit], limit: int = MAX_PASSAGES) -> list[Passage]:
     """The chunks holding the evidence first, then the best other retrieved chunks, as whole chunks."""
     chosen: list[Passage] = []
     for ev in evidence:
         hit = next((h for h in hits if h.chunk.doc_id == ev.doc_id and h.chunk.start <= ev.start < h.chunk.end), None)
         span = (hit.chunk.start, max(hit.chunk.end, ev.end)) if hit else (ev.start, ev.end)
-        _add(chosen, Passage(ev.doc_id, ev.section, *span))
+        _add(chosen, Passage(ev.doc_id, ev.section, *span, focus=(ev.start, ev.end)))
     for hit in hits:
-        if len(chosen) >= MAX_PASSAGES or not evidence:
+        if len(chosen) >= limit:
             break
         _add(chosen, Passage(hit.chunk.doc_id, hit.chunk.section, hit.chunk.start, hit.chunk.end))
-    return chosen[:MAX_PASSAGES]
+    return chosen[:limit]
 
 
 def _add(chosen: list[Passage], passage: Passage) -> None:
@@ -76,13 +84,15 @@ def passage_document(passage: Passage, catalog: Catalog) -> Document:
     return Document(page_content=passage.text(catalog), metadata=meta)
 
 
+def passage_block(n: int, p: Passage, catalog: Catalog, lang: str) -> str:
+    """One numbered passage as the prompt shows it: where it is from, then its text."""
+    meta = catalog.docs[p.doc_id].meta
+    head = f"[{n}] {region_label(meta, lang)} · {period_label(meta, lang)} · {meta.title} · {p.section or '—'}"
+    return f"{head}\n{p.text(catalog)}"
+
+
 def render_passages(passages: list[Passage], catalog: Catalog, lang: str) -> str:
-    blocks = []
-    for n, p in enumerate(passages, start=1):
-        meta = catalog.docs[p.doc_id].meta
-        head = f"[{n}] {region_label(meta, lang)} · {period_label(meta, lang)} · {meta.title} · {p.section or '—'}"
-        blocks.append(f"{head}\n{p.text(catalog)}")
-    return "\n\n".join(blocks)
+    return "\n\n".join(passage_block(n, p, catalog, lang) for n, p in enumerate(passages, start=1))
 
 
 def answer_chain(model: BaseChatModel, prompts: Prompts) -> Runnable:
@@ -93,17 +103,6 @@ def answer_chain(model: BaseChatModel, prompts: Prompts) -> Runnable:
 def condense_chain(model: BaseChatModel, prompts: Prompts) -> Runnable:
     prompt = ChatPromptTemplate.from_messages([("system", prompts.system), ("human", prompts.condense)])
     return prompt | model | StrOutputParser()
-
-
-def run(chain: Runnable, inputs: dict[str, str], on_token: TokenSink | None) -> str:
-    """Invoke, or stream token by token to `on_token`; one path either way."""
-    if on_token is None:
-        return chain.invoke(inputs)
-    parts: list[str] = []
-    for piece in chain.stream(inputs):
-        parts.append(piece)
-        on_token(piece)
-    return "".join(parts)
 
 
 def citations_from(verified: Verified, passages: list[Passage], catalog: Catalog) -> list[Citation]:

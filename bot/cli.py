@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import shutil
 import sys
+import unicodedata
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -34,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--backend", help="answer backend to evaluate")
     ev.add_argument("--k", type=int, help="chunks retrieved per question (also the k of recall@k)")
     ev.add_argument("--min-score", type=float, help="exit 1 when answer accuracy is below this")
+    ev.add_argument(
+        "--min-llm-share",
+        type=float,
+        help="exit 1 when fewer than this share of the answers the model was asked for came from it (not fallbacks)",
+    )
     ev.add_argument("--compare", type=Path, help="an earlier output folder: print what got fixed and what broke")
     ev.add_argument("--judge", action="store_true", help="also LLM-judge faithfulness and relevance")
     return parser
@@ -66,26 +74,29 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 def _cmd_ask(args: argparse.Namespace) -> int:
     from bot.api import Bot
+    from bot.config import get_settings
+    from bot.deadline import Deadline
+    from bot.models import Answer
     from bot.query import Filters
 
     history = _load_history(args.history)
+    deadline = Deadline(get_settings().llm_timeout - _seconds_since_start())  # imports and opening the index count
     bot = Bot(progress=lambda msg: print(msg, file=sys.stderr))
     filters = Filters(region=args.region, year=args.year) if args.region or args.year else None
-    streamed: list[str] = []
-
-    def sink(token: str) -> None:
-        streamed.append(token)
-        print(token, end="", flush=True)
-
-    result = bot.answer(
-        args.question, history=history, backend=args.backend, filters=filters, on_token=None if args.json else sink
-    )
+    backend = args.backend or bot.settings.llm_backend
+    draft = Draft(enabled=not args.json and bot.backend(backend).name != "extractive")
+    result: Answer | None = None
+    for item in bot.stream(args.question, history=history, backend=backend, filters=filters, deadline=deadline):
+        if isinstance(item, Answer):
+            result = item
+        else:
+            draft.add(item)
+    assert result is not None
     if args.json:
         print(result.to_json())
         return 0
-    if "".join(streamed) != result.answer:  # verification changed the streamed text, or the LLM failed
-        print(f"\n\n— 核实后的回答 Verified answer —\n{result.answer}", end="")
-    print()
+    draft.replace()
+    print(result.answer)
     if result.citations:
         print()
         for c in result.citations:
@@ -93,11 +104,62 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seconds_since_start() -> float:
+    """How long ago this process started (Linux /proc; 0 elsewhere), so `bot ask` keeps BOT_LLM_TIMEOUT whole."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+DRAFT_HEAD = "— 草稿（未核实）Draft, not verified —"
+VERIFIED_HEAD = "— 核实后的回答 Verified answer —"
+
+
+class Draft:
+    """The model's text as it streams, under a header that says it is unverified. On a terminal it is erased
+    when the verified answer is ready; elsewhere (a pipe, a log) the verified answer follows under its own header."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.text = ""
+        self.tty = sys.stdout.isatty()
+
+    def add(self, piece: str) -> None:
+        if not self.enabled:
+            return
+        if not self.text:
+            print(DRAFT_HEAD, flush=True)
+        self.text += piece
+        print(piece, end="", flush=True)
+
+    def replace(self) -> None:
+        if not self.text:
+            return
+        if self.tty:
+            lines = 1 + _screen_lines(self.text, shutil.get_terminal_size().columns)
+            print(f"\r\x1b[{lines - 1}F\x1b[J" if lines > 1 else "\r\x1b[J", end="")
+        else:
+            print()
+        print(VERIFIED_HEAD)
+
+
+def _screen_lines(text: str, columns: int) -> int:
+    """How many terminal rows the text covers (wide characters take two columns)."""
+    rows = 0
+    for line in text.split("\n"):
+        width = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+        rows += max(1, -(-width // max(columns, 1)))
+    return rows
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     from bot.api import Bot
     from bot.config import get_settings
+    from bot.evaluate import below_llm_share, load_questions, run_eval
     from bot.evaluate import compare as compare_runs
-    from bot.evaluate import load_questions, run_eval
 
     questions = load_questions(args.questions)
     settings = get_settings()
@@ -120,14 +182,20 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         settings.top_k,
         lambda m: print(m, file=sys.stderr),
         judge_fn,
+        backend,
     )
     overall = summary["overall"]
     print(json.dumps(overall, ensure_ascii=False))
+    print(json.dumps(summary["llm"], ensure_ascii=False))
     print(f"report: {args.out / 'report.md'}")
     if args.compare:
         print(compare_runs(args.out, args.compare))
     if args.min_score is not None and (overall["answer_accuracy"] or 0) < args.min_score:
         print(f"answer accuracy {overall['answer_accuracy']} is below the floor {args.min_score}", file=sys.stderr)
+        return 1
+    short = below_llm_share(summary, args.min_llm_share) if args.min_llm_share is not None else None
+    if short:
+        print(short, file=sys.stderr)
         return 1
     return 0
 

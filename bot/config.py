@@ -36,9 +36,14 @@ class Settings(BaseSettings):
     openai_model: str = Field("gpt-4o-mini", description="Model name sent to the OpenAI-compatible endpoint.")
     openai_api_key: SecretStr | None = Field(None, description="API key; falls back to OPENAI_API_KEY.")
     llamacpp_model_path: Path | None = Field(None, description="A local GGUF file for the llamacpp backend.")
-    llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the LLM before falling back.")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds from question to last LLM token, then fall back.")
     llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature for LLM backends.")
     llm_max_tokens: int = Field(800, ge=16, description="Longest LLM answer, in tokens.")
+    llm_context: int = Field(
+        4096, ge=512, description="The model's context in tokens, when the server does not report it."
+    )
+    llamacpp_batch: int = Field(512, ge=256, description="llamacpp: prompt tokens evaluated per batch.")
+    llamacpp_threads: int | None = Field(None, ge=1, description="llamacpp: CPU threads (unset: half the cores).")
     prompts_dir: Path = Field(ROOT / "prompts", description="Prompt templates (system, answer, condense).")
     top_k: int = Field(8, ge=1, le=50, description="Chunks retrieved per question (per report for list questions).")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in reciprocal-rank fusion.")

@@ -12,6 +12,8 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.answer import EXTRACTIVE
+from bot.backends import CONDENSE_NOTICE
 from bot.models import Answer
 from bot.text import normalise, normalise_numbers
 
@@ -116,6 +118,8 @@ def score(q: Question, a: Answer, corpus: Corpus, k: int) -> dict:
         "refused": a.refused,
         "answerable": q.answerable,
     }
+    row["source"], row["fallback"] = source_of(a), a.fallback
+    row["rewrite_not_trusted"] = CONDENSE_NOTICE in (a.notice or "")
     answered = q.answerable and not a.refused
     row["grounded"] = (correct and groups_found(cited, q.keywords) == len(q.keywords)) if answered else None
     row["citation_precision"] = (
@@ -129,6 +133,43 @@ def score(q: Question, a: Answer, corpus: Corpus, k: int) -> dict:
         )
         row["rr"] = next((1 / i for i, t in enumerate(texts, start=1) if _holds_any(t, q)), 0.0)
     return row
+
+
+def source_of(a: Answer) -> str:
+    """model: an LLM wrote it; fallback: an LLM backend failed and the extractive answer stood in;
+    no_model_call: the extractive backend, or an LLM backend that refused before asking (nothing relevant)."""
+    if a.fallback:
+        return "fallback"
+    return "no_model_call" if a.backend == EXTRACTIVE else "model"
+
+
+def llm_use(rows: list[dict]) -> dict:
+    """How many answers the model wrote, how many fell back and why; `llm_share` = model / (model + fallbacks)."""
+    counts = {s: sum(r["source"] == s for r in rows) for s in ("model", "fallback", "no_model_call")}
+    asked = counts["model"] + counts["fallback"]
+    reasons: dict[str, int] = defaultdict(int)
+    for r in rows:
+        if r["fallback"]:
+            reasons[r["fallback"]] += 1
+    return {
+        "answers": len(rows),
+        "from_model": counts["model"],
+        "fallbacks": counts["fallback"],
+        "no_model_call": counts["no_model_call"],
+        "llm_share": round(counts["model"] / asked, 4) if asked else None,
+        "fallback_reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
+        "rewrites_not_trusted": sum(r["rewrite_not_trusted"] for r in rows),
+    }
+
+
+def below_llm_share(summary: dict, floor: float) -> str | None:
+    """Why the run fails `--min-llm-share floor`, or None when enough answers came from the model."""
+    for backend, use in summary["llm"].items():
+        share = use["llm_share"]
+        if share is None or share < floor:
+            got = "no model answers" if share is None else f"{share:.2f} of the answers the model was asked for"
+            return f"{backend}: {got} came from the model (floor {floor}); fallbacks: {use['fallback_reasons']}"
+    return None
 
 
 def _holds_any(text: str, q: Question) -> bool:
@@ -182,6 +223,7 @@ def run_eval(
     k: int,
     progress: Progress,
     judge_fn: Judge | None = None,
+    backend: str = EXTRACTIVE,
 ) -> dict:
     """Answer every question once, write results.jsonl, scores.jsonl, summary.json and report.md."""
     out.mkdir(parents=True, exist_ok=True)
@@ -195,7 +237,7 @@ def run_eval(
                 row.update(judge_fn(q, a))
             rows.append(row)
             progress(f"[{i}/{len(questions)}] {q.id} {'ok' if row['correct'] else 'FAIL ' + row['why']}")
-    summary = {"overall": summarise(rows), "by": breakdown(rows), "k": k}
+    summary = {"overall": summarise(rows), "by": breakdown(rows), "k": k, "llm": {backend: llm_use(rows)}}
     if judge_fn is not None:
         summary["overall"]["faithfulness"] = _mean([r.get("faithfulness") for r in rows])
         summary["overall"]["answer_relevance"] = _mean([r.get("relevance") for r in rows])
@@ -232,12 +274,30 @@ def _table(title: str, summaries: dict[str, dict]) -> list[str]:
     return lines
 
 
+def _llm_table(llm: dict[str, dict]) -> list[str]:
+    lines = [
+        "## Who wrote the answers",
+        "",
+        "| backend | answers | from model | fallbacks | no model call | llm share | fallback reasons |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for backend, u in llm.items():
+        reasons = ", ".join(f"{why}: {n}" for why, n in u["fallback_reasons"].items()) or "—"
+        share = "—" if u["llm_share"] is None else u["llm_share"]
+        cells = [u["answers"], u["from_model"], u["fallbacks"], u["no_model_call"], share, reasons]
+        lines.append(f"| {backend} | " + " | ".join(map(str, cells)) + " |")
+    not_trusted = sum(u["rewrites_not_trusted"] for u in llm.values())
+    lines += ["", f"Follow-up rewrites by the model that failed their check: {not_trusted}.", ""]
+    return lines
+
+
 def report(summary: dict, rows: list[dict], questions: list[Question], out: Path) -> str:
     by_id = {q.id: q for q in questions}
     lines = [f"# Evaluation report ({out.name})", "", f"Evidence recall and MRR at k = {summary['k']}.", ""]
     lines += [*_table("all", {"all": summary["overall"]}), ""]
     for key, groups in summary["by"].items():
         lines += [*_table(f"by {key}", groups), ""]
+    lines += _llm_table(summary["llm"])
     failures = [r for r in rows if not r["correct"]]
     lines += [f"## Failures ({len(failures)})", ""]
     results = {json.loads(line)["id"]: json.loads(line) for line in (out / "results.jsonl").open(encoding="utf-8")}

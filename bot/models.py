@@ -32,9 +32,9 @@ class Answer(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     retrieved: list[Retrieved] = Field(default_factory=list)
     latency_ms: float = 0.0
-    # Not part of the JSON shape: what verification changed, and why an LLM answer fell back.
-    changes: list[str] = Field(default_factory=list, exclude=True)
-    notice: str | None = Field(None, exclude=True)
+    changes: list[str] = Field(default_factory=list)  # what verification removed from an LLM answer, and why
+    notice: str | None = None  # said to the reader too: an LLM backend fell back, a follow-up rewrite was not used
+    fallback: str | None = None  # why an LLM backend's answer was replaced by the extractive one
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=None)

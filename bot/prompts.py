@@ -6,7 +6,12 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
-# Every template and exactly the placeholders it must use.
+# What the model must say when the passages do not answer; the prompt and `verify` both use it.
+CANNOT_ANSWER = {"zh": "报告中没有找到相关内容。", "en": "The reports do not say."}
+# Filled in when a template is loaded (not by the chain), so the text in the prompt and the check agree.
+CONSTANTS = {"cannot_answer_zh": CANNOT_ANSWER["zh"], "cannot_answer_en": CANNOT_ANSWER["en"]}
+
+# Every template and exactly the placeholders it must use (constants may appear in any of them).
 EXPECTED = {
     "system": frozenset(),
     "answer": frozenset({"passages", "question"}),
@@ -41,10 +46,12 @@ def load_prompt(folder: Path, name: str, expected: frozenset[str]) -> str:
     if not path.is_file():
         raise PromptError(f"{path}: prompt file missing")
     text = path.read_text(encoding="utf-8").strip()
-    found = placeholders(text, str(path))
+    found = placeholders(text, str(path)) - set(CONSTANTS)
     if found != expected:
         missing, unknown = sorted(expected - found), sorted(found - expected)
         raise PromptError(f"{path}: missing placeholders {missing}, unknown placeholders {unknown}")
+    for name, value in CONSTANTS.items():
+        text = text.replace("{" + name + "}", value)
     return text
 
 

@@ -6,14 +6,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.text import normalise, normalise_numbers, tokenize
+from bot.prompts import CANNOT_ANSWER
+from bot.text import QUESTION_WORDS, normalise, normalise_numbers, tokenize
 
 _BRACKETS = re.compile(r"[【［\[]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[】］\]]")
 _MARKER = re.compile(r"\[(\d+)\]")
 _SENTENCE = re.compile(r".+?(?:[。！？!?]+|\.(?=\s|$)|\n|$)", re.S)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{4,}")
+# The prompt's own phrase first (one constant for both), then the ways models paraphrase it.
 REFUSAL_PHRASES = (
+    *(phrase.rstrip("。.").lower() for phrase in CANNOT_ANSWER.values()),
     "没有找到",
     "未找到",
     "没有提及",
@@ -131,3 +134,30 @@ def _overlaps(claim: str, sources: list[str]) -> bool:
 def _renumber(text: str, used: list[int]) -> str:
     mapping = {old: new for new, old in enumerate(used, start=1)}
     return _MARKER.sub(lambda m: f"[{mapping[int(m.group(1))]}]", text)
+
+
+# Words of the condense prompt itself: a rewrite that repeats them echoed its instructions instead of rewriting.
+_PROMPT_ECHO = ("改写", "对话历史", "追问", "独立问题", "rewrite", "follow-up", "standalone", "conversation")
+_LABEL = re.compile(r"^(?:独立问题|问题|standalone question|question)\s*[:：]\s*", re.I)
+
+
+def check_condensed(reply: str, followup: str, rule_rewrite: str, regions: RegionFinder) -> str | None:
+    """The model's rewrite of a follow-up, if it is one short question that keeps the follow-up's regions
+    and its topic (as the rule-based rewrite has it); None when it is not, and the rule-based one is used."""
+    lines = [line.strip() for line in reply.strip().splitlines() if line.strip()]
+    if len(lines) != 1:
+        return None
+    question = _LABEL.sub("", lines[0]).strip().strip('"“”')
+    if not 2 <= len(question) <= max(60, 2 * len(rule_rewrite)):
+        return None
+    low = question.lower()
+    if any(word in low for word in _PROMPT_ECHO):
+        return None
+    wanted = regions(followup) or regions(rule_rewrite)
+    if not wanted <= regions(question):
+        return None
+    said = normalise(followup)  # the topic is what the follow-up left out and the history supplies
+    topic = [w for w in tokenize(rule_rewrite) if len(w) >= 2 and w not in QUESTION_WORDS and w not in said]
+    if topic and not any(w in normalise(question) for w in topic):
+        return None
+    return question

@@ -12,7 +12,7 @@ import pytest
 from bot.config import Settings
 from tests.conftest import CREDIT_DOC
 
-KEYS = {"answer", "refused", "backend", "citations", "retrieved", "latency_ms"}
+KEYS = {"answer", "refused", "backend", "citations", "retrieved", "latency_ms", "changes", "notice", "fallback"}
 CITATION_KEYS = {"n", "doc_id", "title", "region", "section", "start", "end", "text"}
 
 

@@ -20,7 +20,7 @@ from tests.fake_openai import FakeOpenAI, Reply
 
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 FLOOR = 0.95  # measured 1.0 on the extractive backend (2026-11-22); a regression below this fails CI
-ASK_KEYS = {"answer", "refused", "backend", "citations", "retrieved", "latency_ms"}
+ASK_KEYS = {"answer", "refused", "backend", "citations", "retrieved", "latency_ms", "changes", "notice", "fallback"}
 
 
 def _run(bot: Bot, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -58,6 +58,7 @@ def test_eval_meets_the_floor_and_writes_its_files(bot: Bot, tmp_path: Path) -> 
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["overall"]["answer_accuracy"] >= FLOOR
     assert set(summary["by"]) == {"type", "lang"} and "unanswerable" in summary["by"]["type"]
+    assert summary["llm"]["extractive"]["no_model_call"] == len(lines)  # no model: nothing to count as fallback
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "## Failures" in report and "answer_accuracy" in report
     assert "[105/105]" in result.stderr or f"[{len(lines)}/{len(lines)}]" in result.stderr
