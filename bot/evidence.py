@@ -33,6 +33,7 @@ _EXTEND_MAX = 4  # and at most this many more sentences
 FiguresOf = Callable[[str], list[Figure]]
 _MEASURE = FEATURES.index("measure")
 _TYPE = FEATURES.index("type_match")
+_SLACK = 2
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,15 @@ def _single(ask: _Ask, ranked: list[Candidate]) -> Decision:
             break
         if not any(_overlaps(c.evidence, o.evidence) for o in chosen):
             chosen.append(c)
+    if plan.wants == "number":  # “现有律师103人” before “4家律师事务所”: the figure right after what was asked
+        chosen.sort(key=lambda c: not _figure_follows_term(plan, c))
     return Decision([extend_short(c.evidence, catalog) for c in chosen], [])
+
+
+def _figure_follows_term(plan: QueryPlan, c: Candidate) -> bool:
+    """A term the question asks about ends the figure's measure, at most two characters (共, 达) before it."""
+    words = [normalise(a) for alts in plan.terms for a in alts]
+    return any(w in normalise(f.measure)[-len(w) - _SLACK :] for f in c.figures for w in words)
 
 
 def _listed(ask: _Ask, ranked: list[Candidate]) -> Decision:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.chunking import split_sentences
-from bot.text import normalise
+from bot.text import normalise, segment
 
 # Units a count or amount is given in; longer units first so 人次 wins over 人.
 UNITS = (
@@ -38,6 +38,7 @@ class Figure:
     sentence_start: int  # the whole sentence, for citing
     sentence_end: int
     shown: str  # as the report writes it: 469件, 20574.58万元, 1,450件
+    words: tuple[str, ...]  # the measure and noun as words, so 律师 does not match inside 律师事务所
 
 
 def extract_figures(doc_id: str, text: str) -> list[Figure]:
@@ -51,6 +52,7 @@ def extract_figures(doc_id: str, text: str) -> list[Figure]:
             measure = _measure(text, span.start, match.start())
             noun = _noun(text, match.end(), span.end)
             shown = text[match.start() : match.end()]
+            words = tuple(segment(normalise(f"{measure} {noun}")))
             out.append(
                 Figure(
                     doc_id,
@@ -63,6 +65,7 @@ def extract_figures(doc_id: str, text: str) -> list[Figure]:
                     span.start,
                     span.end,
                     shown,
+                    words,
                 )
             )
     return out
@@ -87,11 +90,19 @@ def _noun(text: str, unit_end: int, sentence_end: int) -> str:
 
 
 def measure_match(figure: Figure, terms: Iterable[tuple[list[str], float]]) -> float:
-    """Weighted share of the question's content terms that the figure's measure phrase names."""
+    """Weighted share of the question's content terms that the figure's measure phrase names.
+
+    A term matches a word of the measure, or, when it is itself a compound (four or more characters),
+    any part of it: 律师 names “现有律师103人” but not “4家律师事务所”.
+    """
     measure = normalise(f"{figure.measure} {figure.noun}")
     total = got = 0.0
     for alternatives, weight in terms:
         total += weight
-        if any(normalise(a) in measure for a in alternatives):
+        if any(_names(normalise(a), measure, figure.words) for a in alternatives):
             got += weight
     return got / total if total else 0.0
+
+
+def _names(term: str, measure: str, words: tuple[str, ...]) -> bool:
+    return term in words or (len(term) >= 4 and term in measure)

@@ -340,7 +340,8 @@ def resolve_followup(question: str, history: list[tuple[str, str]], regions: Reg
     topicless = not _content(question, now_hits)
     if now_hits and topicless:
         return _swap_region(previous, prev_hits, question, now_hits)
-    if not now_hits and prev_hits and (elliptical or topicless or _ANAPHORA.search(question)):
+    spans_reports = _is_list(question) or _KINDS[0][1].search(question)  # “which reports…they”: no region to borrow
+    if not now_hits and prev_hits and not spans_reports and (elliptical or topicless or _ANAPHORA.search(question)):
         return f"{prev_hits[0]} {question}"
     return question
 

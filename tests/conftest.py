@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -26,7 +27,12 @@ def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def settings(session_dir: Path) -> Settings:
-    return Settings(data_dir=session_dir / "data", seeds_dir=SEEDS)
+    data = session_dir / "data"
+    warm = os.environ.get("BOT_TEST_EMBEDDINGS")  # a developer's cache of earlier runs; CI runs cold
+    if warm and Path(warm).is_file():
+        data.mkdir(parents=True, exist_ok=True)
+        shutil.copy(warm, data / "embeddings.sqlite")
+    return Settings(data_dir=data, seeds_dir=SEEDS)
 
 
 @pytest.fixture(scope="session")

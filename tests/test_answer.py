@@ -37,7 +37,7 @@ def test_english_question_gets_english_frame(bot: Bot) -> None:
 def test_figure_not_in_reports_is_refused(bot: Bot) -> None:
     answer = bot.answer("缙云县2023年的财政预算总额是多少？")
     assert answer.refused
-    assert answer.answer.startswith("报告中没有找到")
+    assert answer.answer.startswith("报告中没有")  # “…没有找到…” or, naming the missing words, “…没有提到“财政预算””
     _assert_citations_are_slices(bot, answer)  # the “may be related” passages are real slices too
 
 
@@ -74,8 +74,8 @@ def test_court_appearance_list_names_the_right_districts(bot: Bot) -> None:
         ("缙云县2019年办理了多少件法律援助案件？", "现有报告没有涉及2019年"),
         ("杭州市西湖区有多少律师？", "现有报告中没有关于杭州市"),
         ("How many lawyers are in Xihu District?", "The reports do not cover Xihu District"),
-        ("环翠区的GDP是多少？", "报告中没有找到"),
-        ("What was Zhonglou's fiscal budget in 2023?", "The reports do not say"),
+        ("环翠区的GDP是多少？", "报告中没有"),
+        ("What was Zhonglou's fiscal budget in 2023?", "The reports do not"),
     ],
 )
 def test_unanswerable_questions_are_refused(bot: Bot, question: str, lead: str) -> None:

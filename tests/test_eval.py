@@ -19,7 +19,9 @@ from tests.conftest import CREDIT_DOC, ROOT
 from tests.fake_openai import FakeOpenAI, Reply
 
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
-FLOOR = 0.95  # measured 1.0 on the extractive backend (2026-11-22); a regression below this fails CI
+HELDOUT = ROOT / "eval" / "heldout.jsonl"  # never tuned on: it measures what the tuning carries over
+FLOOR = 0.95  # measured 0.97 on the extractive backend (2026-11-23); a regression below this fails CI
+HELDOUT_FLOOR = 0.55  # measured 0.60 (2026-11-23); the goal is 0.90
 ASK_KEYS = {"answer", "refused", "backend", "citations", "retrieved", "latency_ms", "changes", "notice", "fallback"}
 
 
@@ -39,8 +41,23 @@ def test_question_set_is_big_and_varied() -> None:
     assert sum(bool(q.history) for q in questions) >= 3
 
 
-def test_keywords_are_in_their_source_reports(bot: Bot) -> None:
-    for q in load_questions(QUESTIONS):
+def test_heldout_set_is_big_and_varied() -> None:
+    questions = load_questions(HELDOUT)
+    assert len(questions) >= 120
+    assert {"fact", "list", "compare", "rank", "sum", "followup", "false_premise", "unanswerable"} <= {
+        q.type for q in questions
+    }
+    assert sum(q.lang == "en" for q in questions) >= len(questions) / 4
+
+
+@pytest.mark.parametrize("path", [QUESTIONS, HELDOUT])
+def test_keywords_are_in_their_source_reports(bot: Bot, path: Path) -> None:
+    """Computed answers (sums, counts) are not in any report, so only those lines are exempt."""
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    computed = {row["id"] for row in lines if row.get("computed")}
+    for q in load_questions(path):
+        if q.id in computed:
+            continue
         texts = [bot.catalog.docs[s].text + bot.doc_label(s) for s in q.sources]
         for group in q.keywords:
             assert any(contains(t, alt) for t in texts for alt in group), (q.id, group)
@@ -62,6 +79,14 @@ def test_eval_meets_the_floor_and_writes_its_files(bot: Bot, tmp_path: Path) -> 
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "## Failures" in report and "answer_accuracy" in report
     assert "[105/105]" in result.stderr or f"[{len(lines)}/{len(lines)}]" in result.stderr
+
+
+def test_heldout_meets_its_floor(bot: Bot, tmp_path: Path) -> None:
+    out = tmp_path / "heldout"
+    result = _run(bot, "--questions", str(HELDOUT), "--out", str(out), "--min-score", str(HELDOUT_FLOOR))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["overall"]["answer_accuracy"] >= HELDOUT_FLOOR
 
 
 def test_floor_above_the_score_fails(bot: Bot, tmp_path: Path) -> None:

@@ -1,0 +1,106 @@
+"""The fitted evidence model and the decisions made on it: typed refusals, figures, history, reproducible fit."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bot.api import Bot
+from bot.evaluate import load_questions
+from bot.evidence import EvidenceModel
+from bot.features import FEATURES
+from bot.figures import extract_figures
+from tests.conftest import CREDIT_DOC, JINYUN_DOC, LINHAI_DOC, ROOT, ZHONGLOU_DOC
+
+SETS = [ROOT / "eval" / "questions.jsonl", ROOT / "eval" / "heldout.jsonl"]
+UNRELATED = ("浈江区获得了哪些荣誉？", "据浈江区（韶关市）2024年报告：…[1]")
+
+
+def test_committed_model_matches_the_features() -> None:
+    model = EvidenceModel.load()
+    assert len(model.weights) == len(FEATURES)
+    assert 0 < model.answer_bar < 1 and 0 < model.list_bar < 1
+
+
+def test_figures_keep_measure_unit_and_offsets(bot: Bot) -> None:
+    text = bot.catalog.docs[JINYUN_DOC].text
+    figures = extract_figures(JINYUN_DOC, text)
+    aid = next(f for f in figures if f.shown == "469件")
+    assert "法律援助案件" in aid.measure and aid.unit == "件" and aid.value == 469
+    assert text[aid.start : aid.end] == "469件"
+    assert not any(f.shown.endswith("年") for f in figures)  # 2023年 is a year, not a quantity
+
+
+def test_compare_computes_the_winner_and_cites_each_figure(bot: Bot) -> None:
+    answer = bot.answer("缙云县和钟楼区哪个办理的法律援助案件更多？各是多少？")
+    assert not answer.refused, answer.answer
+    assert answer.answer.startswith("钟楼区") and "476件" in answer.answer and "469件" in answer.answer
+    assert {c.doc_id for c in answer.citations} == {JINYUN_DOC, ZHONGLOU_DOC}
+
+
+def test_sum_within_one_report_adds_its_parts(bot: Bot) -> None:
+    answer = bot.answer("缙云县公证处出具的涉外和涉港澳台公证书一共多少件？")
+    assert not answer.refused, answer.answer
+    assert "271" in answer.answer and "244件" in answer.answer and "27件" in answer.answer
+    assert "625" not in answer.answer.split("：")[0]  # the whole is not added to its parts
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("韶关市武江区有多少律师？", "place"),  # the city is covered, the district is not
+        ("缙云县2019年办理了多少件法律援助案件？", "period"),
+        ("为什么环翠区暂停了信用+调解工作机制？", "premise"),
+        ("Why did Huancui suspend its credit plus mediation mechanism?", "premise"),
+        ("缙云县推行信用+调解机制取得了什么成效？", "absent"),
+    ],
+)
+def test_refusals_say_why(bot: Bot, question: str, kind: str) -> None:
+    found = bot.search(question, [])
+    assert found.decision.refusal is not None and found.decision.refusal.kind == kind, found.decision
+    assert bot.answer(question).refused
+
+
+def test_premise_refusal_shows_what_the_report_does_say(bot: Bot) -> None:
+    answer = bot.answer("为什么环翠区暂停了信用+调解工作机制？")
+    assert answer.refused and "暂停" in answer.answer.splitlines()[0]
+    assert answer.citations and answer.citations[0].doc_id == CREDIT_DOC
+
+
+def test_count_of_reports(bot: Bot) -> None:
+    answer = bot.answer("有几份报告提到了信用+调解？")
+    assert not answer.refused and answer.answer.startswith("共有1份报告")
+
+
+def test_followup_borrows_only_what_it_lacks(bot: Bot) -> None:
+    history = [("缙云县有多少律师？", "据缙云县报告：现有律师103人[1]")]
+    assert bot.answer("钟楼区呢？", history=history).citations[0].doc_id == ZHONGLOU_DOC
+    complete = "临海市办理涉企法律援助案件多少件？"
+    fresh, after = bot.answer(complete), bot.answer(complete, history=history)
+    assert fresh.answer == after.answer and after.citations[0].doc_id == LINHAI_DOC
+
+
+def test_a_complete_question_is_answered_the_same_after_any_turn(bot: Bot) -> None:
+    """Every question of both sets that has no history of its own, fresh and after an unrelated turn."""
+    changed = []
+    for path in SETS:
+        for q in load_questions(path):
+            if q.history:
+                continue
+            fresh, after = bot.answer(q.question), bot.answer(q.question, history=[UNRELATED])
+            if (fresh.answer, fresh.refused) != (after.answer, after.refused):
+                changed.append(q.id)
+    assert not changed, changed
+
+
+def test_refitting_reproduces_the_committed_parameters(bot: Bot) -> None:
+    env = {**os.environ, "BOT_DATA_DIR": str(bot.settings.data_dir), "BOT_SEEDS_DIR": str(bot.settings.seeds_dir)}
+    script = ROOT / "eval" / "fit_evidence.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--check"], env=env, capture_output=True, text=True, timeout=1200
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "reproduced" in result.stdout
