@@ -15,9 +15,11 @@ from bot.answer import decide
 from bot.backends import Backend, Found, Request, make_backend
 from bot.chain import ReportRetriever
 from bot.config import Settings, get_settings
-from bot.embeddings import make_embedder
+from bot.embeddings import EmbeddingCache, make_embedder
 from bot.evidence import TermStats
-from bot.ingest import Ingestor, IngestReport, Progress, catalog_path, interrupted_marker, open_store
+from bot.index import is_stale, legacy_origins, open_catalog, open_store, open_writer, watch
+from bot.ingest import Ingestor, IngestReport, Progress, kept_folder
+from bot.locks import IngestLock, Marker
 from bot.models import Answer
 from bot.query import Filters, RegionIndex, plan_query
 from bot.retrieve import HybridRetriever
@@ -39,26 +41,74 @@ class Bot:
         self._ingest_lock = threading.Lock()
         self.embedder = make_embedder(self.settings.embedder)
         self.store = open_store(self.settings, self.embedder, progress)
-        self.catalog = Catalog.load(catalog_path(self.settings, self.embedder))
-        if not self.catalog.docs or self.store.count() < len(self.catalog.chunks):
-            progress("Building the index from the reports (first run)…")
-            self.ingest()
-        elif interrupted_marker(self.settings).exists():
-            progress("The last ingest was interrupted; finishing it…")
+        self.catalog = open_catalog(self.settings, self.embedder, progress)
+        self._start()
+        watch(self)
+
+    def _start(self) -> None:
+        """Open what is committed; build, finish or wait for an ingest as the state on disk says."""
+        data, say = self.settings.data_dir, self.progress
+        if IngestLock(data).busy():
+            if not self.catalog.docs:
+                say("Another process is building the index; waiting for it…")
+                self.ingest()
+            else:
+                say("Another process is ingesting; answering from the last committed index meanwhile.")
+                self._reload()
+            return
+        if Marker(data).exists():
+            paths, follow = Marker(data).paths()
+            say("The last ingest was interrupted; finishing it…")
             self._reload()
-            self.ingest()
+            self.ingest(paths, follow_links=follow)
+            return
+        legacy = legacy_origins(self.settings, self.embedder)
+        kept = len(list(kept_folder(self.settings).glob("*.json")))
+        if legacy or not self.catalog.docs or kept != len(self.catalog.docs) or self._vectors_missing():
+            say("Building the index from the reports (first run, or the index is incomplete)…")
+            self.ingest(legacy)
         else:
             self._reload()
 
-    def ingest(self, paths: list[Path] | None = None, progress: Progress | None = None) -> IngestReport:
-        """Sync the index; questions asked meanwhile are answered from the previous state."""
+    def _vectors_missing(self) -> bool:
+        return self.store.count() < len(self.catalog.chunks)
+
+    def ingest(
+        self, paths: list[Path] | None = None, progress: Progress | None = None, follow_links: bool = False
+    ) -> IngestReport:
+        """Take in `paths` and sync the index, one writer at a time (across processes too); questions
+        asked meanwhile are answered from the last committed state."""
+        say = progress or self.progress
         with self._ingest_lock:
-            catalog = self.catalog.copy()
-            ingestor = Ingestor(self.settings, self.embedder, self.store, catalog, progress or self.progress)
-            report = ingestor.sync(paths)
-            if report.added or report.updated or report.removed:
-                self._reload(catalog)
+            lock, marker = IngestLock(self.settings.data_dir), Marker(self.settings.data_dir)
+            lock.acquire(say)
+            try:
+                marker.write(list(paths or []), follow_links)
+                self.store = open_store(self.settings, self.embedder, say)  # sees other processes' writes
+                writer = open_writer(self.settings, self.embedder, say)
+                cache = EmbeddingCache(self.settings.data_dir / "embeddings.sqlite", self.embedder, say)
+                try:
+                    report = Ingestor(self.settings, self.store, writer, cache, say, follow_links).sync(paths)
+                finally:
+                    writer.close()
+                    cache.close()
+                marker.clear()
+            finally:
+                lock.release()
+            self._reload(open_catalog(self.settings, self.embedder, say))
         return report
+
+    def refresh(self) -> bool:
+        """Reload when another process has committed an ingest since this bot's catalog was read."""
+        if self._ingest_lock.locked() or not is_stale(self.settings, self.embedder, self.catalog.generation):
+            return False
+        with self._ingest_lock:
+            store = open_store(self.settings, self.embedder, self.progress)
+            catalog = open_catalog(self.settings, self.embedder, self.progress)
+            self.store = store
+            self._reload(catalog)
+        self.progress(f"The index changed in another process; reloaded (generation {catalog.generation}).")
+        return True
 
     def add_upload(self, name: str, data: bytes, progress: Progress | None = None) -> IngestReport:
         """Store an uploaded report under a generated name and index it; a refused file is removed again."""
