@@ -17,7 +17,7 @@ from bot.chain import ReportRetriever
 from bot.config import Settings, get_settings
 from bot.embeddings import EmbeddingCache, make_embedder
 from bot.evidence import TermStats
-from bot.index import is_stale, legacy_origins, open_catalog, open_store, open_writer, watch
+from bot.index import ingest_done, is_stale, legacy_origins, open_catalog, open_store, open_writer, watch
 from bot.ingest import Ingestor, IngestReport, Progress, kept_folder
 from bot.locks import IngestLock, Marker
 from bot.models import Answer
@@ -93,6 +93,7 @@ class Bot:
                     writer.close()
                     cache.close()
                 marker.clear()
+                ingest_done(self.settings)
             finally:
                 lock.release()
             self._reload(open_catalog(self.settings, self.embedder, say))

@@ -19,7 +19,7 @@ from bot.catalog import Catalog, CatalogDamaged, CatalogWriter, move_aside, read
 from bot.config import Settings
 from bot.embeddings import Embedder
 from bot.locks import IngestLock
-from bot.store import StoreError, VectorStore, index_is_sound
+from bot.store import StoreError, VectorStore, index_is_sound, mark_sound
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -48,7 +48,7 @@ def open_store(settings: Settings, embedder: Embedder, progress: Progress) -> Ve
         return VectorStore(settings, embedder)
     check_data_dir(settings)
     folder = settings.data_dir / "chroma"
-    if index_is_sound(folder):
+    if index_is_sound(folder, f"reports-{embedder.id}"):
         try:
             return VectorStore(settings, embedder)
         except StoreError:
@@ -57,6 +57,12 @@ def open_store(settings: Settings, embedder: Embedder, progress: Progress) -> Ve
     progress(f"The index at {folder} is unreadable; moved to {broken}, rebuilding.")
     shutil.move(str(folder), broken)
     return VectorStore(settings, embedder)
+
+
+def ingest_done(settings: Settings) -> None:
+    """After our own complete ingest, the embedded index need not be checked at the next start."""
+    if not settings.chroma_server:
+        mark_sound(settings.data_dir / "chroma")
 
 
 def open_catalog(settings: Settings, embedder: Embedder, progress: Progress) -> Catalog:

@@ -18,7 +18,7 @@ from bot.catalog import Catalog, ChunkRecord, DocRecord
 from bot.config import Settings
 from bot.embeddings import Embedder
 
-__all__ = ["Catalog", "ChunkRecord", "DocRecord", "StoreError", "VectorStore", "index_is_sound"]
+__all__ = ["Catalog", "ChunkRecord", "DocRecord", "StoreError", "VectorStore", "index_is_sound", "mark_sound"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -143,26 +143,56 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-_QUICK_CHECK = """
+_CHECK = """
 import sqlite3, sys
-db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
-sys.exit(0 if db.execute("PRAGMA quick_check").fetchone()[0] == "ok" else 3)
+folder = sys.argv[1]
+db = sqlite3.connect("file:" + folder + "/chroma.sqlite3?mode=ro", uri=True)
+if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+    sys.exit(3)
+for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
+    for _ in db.execute('SELECT * FROM "' + table.replace('"', '""') + '"'):  # text columns decode strictly
+        pass
+db.close()
+import chromadb
+client = chromadb.PersistentClient(path=folder, settings=chromadb.Settings(anonymized_telemetry=False))
+for name in sys.argv[2:]:
+    try:
+        col = client.get_collection(name)
+    except Exception:
+        continue
+    n = col.count()
+    col.get(include=["metadatas", "documents"])
+    if n:
+        vector = col.peek(1)["embeddings"][0]
+        col.query(query_embeddings=[vector], n_results=min(n, 10))
 """
 
 
-def index_is_sound(folder: Path) -> bool:
-    """Chroma's sqlite checked in a child process: damage that would make Chroma's Rust core abort
-    the whole process (a panic is not an exception) only fails the child."""
-    db = folder / "chroma.sqlite3"
-    if not db.exists():
+def _stamp(folder: Path) -> str:
+    parts = [folder / "chroma.sqlite3", folder / "chroma.sqlite3-wal"]
+    return ";".join(f"{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in parts if p.exists())
+
+
+def mark_sound(folder: Path) -> None:
+    """Record that the index as it is now was written by us (a later check only runs if it changes)."""
+    if (folder / "chroma.sqlite3").exists():
+        (folder / ".bot-checked").write_text(_stamp(folder), encoding="utf-8")
+
+
+def index_is_sound(folder: Path, collection: str) -> bool:
+    """Chroma's files read end to end in a child process: sqlite's quick_check, every row, and a query.
+    Damage that makes Chroma's Rust core panic (an abort, not an exception) only fails the child."""
+    if not (folder / "chroma.sqlite3").exists():
         return True
-    stamp, seen = folder / ".bot-checked", f"{db.stat().st_mtime_ns}:{db.stat().st_size}"
-    if stamp.exists() and stamp.read_text(encoding="utf-8") == seen:
+    stamp = folder / ".bot-checked"
+    if stamp.exists() and stamp.read_text(encoding="utf-8") == _stamp(folder):
         return True
     try:
-        result = subprocess.run([sys.executable, "-c", _QUICK_CHECK, str(db)], capture_output=True, timeout=300)
+        result = subprocess.run(
+            [sys.executable, "-c", _CHECK, str(folder), collection], capture_output=True, timeout=600
+        )
     except subprocess.TimeoutExpired:
         return False
     if result.returncode == 0:
-        stamp.write_text(seen, encoding="utf-8")
+        mark_sound(folder)
     return result.returncode == 0
