@@ -23,6 +23,7 @@ from bot.locks import IngestLock, Marker
 from bot.models import Answer
 from bot.query import Filters, RegionIndex, plan_query
 from bot.retrieve import HybridRetriever
+from bot.shared import SharedCatalog, pull
 from bot.store import Catalog
 from bot.text import add_words
 from bot.uploads import UploadError, store_upload
@@ -41,6 +42,8 @@ class Bot:
         self._ingest_lock = threading.Lock()
         self.embedder = make_embedder(self.settings.embedder)
         self.store = open_store(self.settings, self.embedder, progress)
+        self.shared = SharedCatalog(self.settings, self.embedder) if self.settings.chroma_server else None
+        self._shared_generation = -1
         self.catalog = open_catalog(self.settings, self.embedder, progress)
         self._start()
         watch(self)
@@ -61,6 +64,9 @@ class Bot:
             say("The last ingest was interrupted; finishing it…")
             self._reload()
             self.ingest(paths, follow_links=follow)
+            return
+        if self.shared is not None and self._pull():
+            self._reload(open_catalog(self.settings, self.embedder, say))
             return
         legacy = legacy_origins(self.settings, self.embedder)
         kept = len(list(kept_folder(self.settings).glob("*.json")))
@@ -88,7 +94,13 @@ class Bot:
                 writer = open_writer(self.settings, self.embedder, say)
                 cache = EmbeddingCache(self.settings.data_dir / "embeddings.sqlite", self.embedder, say)
                 try:
-                    report = Ingestor(self.settings, self.store, writer, cache, say, follow_links).sync(paths)
+                    if self.shared is not None:
+                        self._shared_generation = self.shared.generation()
+                        pull(self.shared, writer, self.store)
+                    ingestor = Ingestor(self.settings, self.store, writer, cache, say, follow_links, self.shared)
+                    report = ingestor.sync(paths)
+                    if self.shared is not None:
+                        self._shared_generation = self.shared.generation()
                 finally:
                     writer.close()
                     cache.close()
@@ -99,10 +111,36 @@ class Bot:
             self._reload(open_catalog(self.settings, self.embedder, say))
         return report
 
-    def refresh(self) -> bool:
-        """Reload when another process has committed an ingest since this bot's catalog was read."""
-        if self._ingest_lock.locked() or not is_stale(self.settings, self.embedder, self.catalog.generation):
+    def _pull(self) -> bool:
+        """Server mode: copy what the server holds into the local catalog cache; False when it holds nothing."""
+        assert self.shared is not None
+        generation = self.shared.generation()
+        if generation == 0:
             return False
+        lock = IngestLock(self.settings.data_dir)
+        lock.acquire(self.progress)
+        try:
+            writer = open_writer(self.settings, self.embedder, self.progress)
+            try:
+                pull(self.shared, writer, self.store)
+            finally:
+                writer.close()
+        finally:
+            lock.release()
+        self._shared_generation = generation
+        return True
+
+    def _stale(self) -> bool:
+        if self.shared is not None:
+            return self.shared.generation() != self._shared_generation
+        return is_stale(self.settings, self.embedder, self.catalog.generation)
+
+    def refresh(self) -> bool:
+        """Reload when another process (or replica) has committed an ingest since this bot's catalog was read."""
+        if self._ingest_lock.locked() or not self._stale():
+            return False
+        if self.shared is not None:
+            self._pull()
         with self._ingest_lock:
             store = open_store(self.settings, self.embedder, self.progress)
             catalog = open_catalog(self.settings, self.embedder, self.progress)

@@ -291,6 +291,12 @@ class CatalogWriter:
         """Documents with a chunk whose vector is not in `have` (index dir lost, server reset)."""
         return {d for c, d in self._db.execute("SELECT chunk_id, doc_id FROM chunks") if c not in have}
 
+    def doc(self, doc_id: str) -> DocRecord:
+        meta, text, content_hash, origin = self._db.execute(
+            "SELECT meta, text, content_hash, origin FROM docs WHERE doc_id=?", (doc_id,)
+        ).fetchone()
+        return DocRecord(DocMeta.model_validate_json(meta), text, content_hash, origin)
+
     def metas(self) -> list[DocMeta]:
         return [DocMeta.model_validate_json(r[0]) for r in self._db.execute("SELECT meta FROM docs")]
 

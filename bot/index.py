@@ -118,11 +118,16 @@ def watch(bot: Reloadable) -> None:
     interval = bot.settings.watch_s
 
     def loop() -> None:
+        said = ""
         while (target := ref()) is not None:
             try:
                 target.refresh()
+                said = ""
             except Exception as exc:  # a watcher must never die: the next round tries again
-                log.warning("reload failed: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                if line != said:  # one line per outage, not one per poll
+                    log.warning("%s, retrying", line)
+                said = line
             del target
             time.sleep(interval)
 

@@ -4,6 +4,7 @@ seeds deleted from the seeds folder disappear. Run only under the ingest lock (`
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from bot.config import Settings
 from bot.corpus import CorpusError, Document, doc_id_for, document_from_bytes, read_manifest, report_files
 from bot.embeddings import EmbeddingCache
 from bot.files import read_bounded
+from bot.shared import SharedCatalog, push
 from bot.sources import ADDED, SEED, Entry, Kept, assign_id, sha256
 from bot.store import VectorStore
 from bot.text import add_words, tokenize
@@ -56,6 +58,7 @@ class Ingestor:
         cache: EmbeddingCache,
         progress: Progress = log.info,
         follow_links: bool = False,
+        shared: SharedCatalog | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -63,8 +66,10 @@ class Ingestor:
         self.cache = cache
         self.progress = progress
         self.follow_links = follow_links
+        self.shared = shared  # server mode: reports are published there, and others' reports are kept
         self.kept = Kept(kept_folder(settings))
         self._manifests: dict[Path, dict[str, dict]] = {}
+        self._forgotten: list[Entry] = []
 
     def sync(self, extra: list[Path] | None = None) -> IngestReport:
         """Take in the seeds folder and `extra`, then index everything the bot keeps."""
@@ -72,7 +77,12 @@ class Ingestor:
         report = IngestReport()
         entries = self._take_in(extra or [], report)
         self._index(entries, report)
-        self._drop_orphans()
+        if self.shared is None:  # on a server, another machine's uncommitted vectors are not orphans
+            self._drop_orphans()
+        if self.shared is not None and (
+            push(self.shared, self.writer) or report.added or report.updated or report.removed
+        ):
+            self.shared.bump()
         report.seconds = time.monotonic() - started
         return report
 
@@ -144,7 +154,7 @@ class Ingestor:
         for doc_id, entry in list(entries.items()):
             if entry.kind == SEED and not Path(entry.origin).exists() and Path(entry.origin).parent.is_dir():
                 self.kept.remove(doc_id)
-                del entries[doc_id]
+                self._forgotten.append(entries.pop(doc_id))
 
     # -- indexing ----------------------------------------------------------------------------------
     def _index(self, entries: dict[str, Entry], report: IngestReport) -> None:
@@ -165,9 +175,18 @@ class Ingestor:
             elif committed.get(entry.doc_id) == entry.version:
                 report.unchanged.append(entry.doc_id)
             self.progress(f"[{i}/{len(entries)}] {entry.doc_id}")
-        for doc_id in sorted(set(committed) - set(entries)):
+        for doc_id in sorted(set(committed) - set(entries) - self._others(committed)):
             self.store.delete(self.writer.remove(doc_id))
+            if self.shared is not None:
+                self.shared.remove(doc_id)
             report.removed.append(doc_id)
+
+    def _others(self, committed: dict[str, str]) -> set[str]:
+        """Server mode: reports another machine published are not this machine's to remove."""
+        if self.shared is None:
+            return set()
+        forgotten = {e.doc_id for e in self._forgotten}
+        return set(committed) - forgotten
 
     def _reparse(self, entry: Entry, report: IngestReport) -> Document | None:
         try:
@@ -182,11 +201,17 @@ class Ingestor:
         chunks = chunk_document(doc.doc_id, doc.text, self.settings.chunk_chars)
         vectors = self.cache.embed([c.embed_text for c in chunks])
         metas = [_chroma_meta(doc, c.section, c.start, c.end) for c in chunks]
-        self.store.upsert([c.chunk_id for c in chunks], vectors, [c.text for c in chunks], metas)
         records = [
             ChunkRecord(c.chunk_id, doc.doc_id, c.section, c.start, c.end, tokenize(c.embed_text)) for c in chunks
         ]
-        stale = self.writer.put(DocRecord(doc.meta, doc.text, entry.version, entry.origin), records)
+        if self.shared is not None:  # replicas read chunk tokens from the server
+            for meta, record in zip(metas, records, strict=True):
+                meta["tokens"] = json.dumps(record.tokens, ensure_ascii=False)
+        self.store.upsert([c.chunk_id for c in chunks], vectors, [c.text for c in chunks], metas)
+        record = DocRecord(doc.meta, doc.text, entry.version, entry.origin)
+        stale = self.writer.put(record, records)
+        if self.shared is not None:
+            self.shared.put(record)
         self.store.delete(stale)  # only after the commit: the committed catalog never names a missing vector
         (report.updated if known else report.added).append(doc.doc_id)
         report.chunks += len(chunks)

@@ -75,7 +75,7 @@ def make_client(settings: Settings) -> chromadb.api.ClientAPI:
             settings=chroma_settings,
         )
     except Exception as exc:
-        raise StoreError(f"cannot reach the Chroma server at {server}: {exc}") from exc
+        raise StoreError(f"cannot reach the Chroma server at {server}") from exc
 
 
 class VectorStore:
@@ -102,7 +102,7 @@ class VectorStore:
             return fn()
         except Exception as exc:
             if self._remote:
-                raise StoreError(f"cannot reach the Chroma server at {self._server}, retrying") from exc
+                raise StoreError(f"cannot reach the Chroma server at {self._server}") from exc
             raise StoreError(f"the Chroma index at {self._server} failed: {_first_line(exc)}") from exc
 
     def upsert(self, ids: list[str], vectors: np.ndarray, texts: list[str], metas: list[dict]) -> None:
@@ -120,6 +120,12 @@ class VectorStore:
 
     def ids(self) -> set[str]:
         return set(self._call(lambda: self._collection.get(include=[]))["ids"])
+
+    def records(self, doc_id: str) -> list[dict[str, Any]]:
+        """The chunks of one report as stored: id, text and metadata (offsets, section, tokens)."""
+        got = self._call(lambda: self._collection.get(where={"doc_id": doc_id}, include=["metadatas", "documents"]))
+        rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        return [{"id": i, "text": t, "metadata": m} for i, t, m in rows]
 
     def count(self) -> int:
         return self._call(self._collection.count)
