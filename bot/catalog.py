@@ -43,6 +43,20 @@ class ChunkRecord:
     tokens: list[str] = field(default_factory=list)
 
 
+class _StoredChunk(ChunkRecord):
+    """A chunk read from the catalog: its tokens (needed only to rebuild BM25) are decoded on first use."""
+
+    @property  # type: ignore[override]
+    def tokens(self) -> list[str]:
+        if isinstance(self._tokens, str):
+            self._tokens = json.loads(self._tokens)
+        return self._tokens
+
+    @tokens.setter
+    def tokens(self, value: list[str] | str) -> None:
+        self._tokens = value
+
+
 class DocRecord:
     """A report as indexed: metadata, cleaned text (loaded on first use) and its chunk ids."""
 
@@ -194,7 +208,7 @@ class _Chunks(Mapping[str, ChunkRecord]):
     @staticmethod
     def _record(row: tuple) -> ChunkRecord:
         chunk_id, doc_id, section, start, end, tokens = row
-        return ChunkRecord(chunk_id, doc_id, section, start, end, json.loads(tokens))
+        return _StoredChunk(chunk_id, doc_id, section, start, end, tokens)
 
     def __getitem__(self, chunk_id: str) -> ChunkRecord:
         if chunk_id not in self._cache:
