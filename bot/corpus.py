@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from bot.files import CorpusError, check_zip, decode_bytes, read_bounded
+from bot.files import CorpusError, bounded, check_zip, decode_bytes, read_bounded
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 MANIFEST_NAME = "manifest.toml"
@@ -132,9 +132,10 @@ def text_from_bytes(data: bytes, name: str) -> str:
     """Raw text of a report's bytes, by the type its name says."""
     suffix = check_suffix(name)
     if suffix == ".pdf":
-        return _pdf_to_text(data, name)
+        return bounded(_pdf_to_text, data, name)
     if suffix == ".docx":
-        return _docx_to_text(data, name)
+        check_zip(data, name)
+        return bounded(_docx_to_text, data, name)
     text = decode_bytes(data, name)
     return _html_to_text(text) if suffix in (".html", ".htm") else text
 

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import codecs
 import io
+import multiprocessing
 import os
+import resource
 import stat
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 MAX_FILE_BYTES = 50 * 2**20  # a report file; the largest real ones are a few MB
 MAX_UNZIPPED_BYTES = 64 * 2**20  # all members of a .docx together, as declared before any inflating
 MAX_ZIP_MEMBERS = 2000
+PARSE_SECONDS = 120  # one PDF or DOCX; real reports take well under a second
+PARSE_EXTRA_MB = 1024  # memory a parser may add on top of the process it is forked from
 
 
 class CorpusError(ValueError):
@@ -125,3 +130,44 @@ def _plausible(text: str) -> bool:
         1 for ch in sample if unicodedata.category(ch) in ("Cc", "Cn", "Co", "Cs") and ch not in "\n\r\t"
     )
     return bool(sample) and odd <= len(sample) / 1000
+
+
+def bounded(parse: Callable[[bytes, str], str], data: bytes, name: str) -> str:
+    """Run a parser in a forked child with a time and address-space limit: a hostile PDF or DOCX that
+    would spin or balloon costs that child, never the bot."""
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_parse_in_child, args=(parse, data, name, send), daemon=True)
+    child.start()
+    send.close()
+    try:
+        if not receive.poll(PARSE_SECONDS):
+            raise CorpusError(f"{name}: reading it took over {PARSE_SECONDS} s; skipped")
+        ok, value = receive.recv()
+    except EOFError as exc:
+        raise CorpusError(f"{name}: reading it needed over {PARSE_EXTRA_MB} MB of memory; skipped") from exc
+    finally:
+        child.kill()
+        child.join()
+        receive.close()
+    if not ok:
+        raise CorpusError(value)
+    return value
+
+
+def _parse_in_child(parse: Callable[[bytes, str], str], data: bytes, name: str, send: object) -> None:
+    try:
+        limit = _address_space() + PARSE_EXTRA_MB * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        send.send((True, parse(data, name)))  # type: ignore[attr-defined]
+    except CorpusError as exc:
+        send.send((False, str(exc)))  # type: ignore[attr-defined]
+    except MemoryError:
+        send.send((False, f"{name}: reading it needed over {PARSE_EXTRA_MB} MB of memory; skipped"))  # type: ignore[attr-defined]
+    finally:
+        os._exit(0)
+
+
+def _address_space() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")

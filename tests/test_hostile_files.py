@@ -105,3 +105,32 @@ def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     with pytest.raises(CorpusError, match="not a regular file"):
         read_document(fifo)
+
+
+def _balloon(data: bytes, name: str) -> str:
+    return str(len(bytearray(4 * 2**30)))
+
+
+def _spin(data: bytes, name: str) -> str:
+    while True:
+        pass
+
+
+def test_a_parser_that_balloons_or_spins_costs_only_its_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.files
+
+    with pytest.raises(CorpusError, match=r"hostile\.pdf: reading it needed over 1024 MB"):
+        bot.files.bounded(_balloon, b"", "hostile.pdf")
+    monkeypatch.setattr(bot.files, "PARSE_SECONDS", 1)
+    with pytest.raises(CorpusError, match=r"hostile\.pdf: reading it took over 1 s"):
+        bot.files.bounded(_spin, b"", "hostile.pdf")
+
+
+def test_pdf_and_docx_parse_in_a_bounded_child_and_errors_keep_their_reason(tmp_path: Path) -> None:
+    document = docx.Document()
+    document.add_paragraph("2022年,某某县司法局推行“信用+调解”机制。")
+    document.save(tmp_path / "ok.docx")
+    assert "信用+调解" in read_document(tmp_path / "ok.docx").text
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    with pytest.raises(CorpusError, match=r"broken\.pdf: unreadable PDF"):
+        read_document(tmp_path / "broken.pdf")
