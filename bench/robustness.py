@@ -70,6 +70,58 @@ def ingest_seconds(path: Path, work: Path) -> dict:
     return {"seconds": round(time.perf_counter() - start, 1), "summary": done.stdout.strip()[-200:]}
 
 
+def replica_lag(work: Path) -> dict:
+    """Two bots on one Chroma server and a CLI ingest through a third data dir: seconds from the CLI's
+    exit until both bots answer from the new report."""
+    import socket
+    import urllib.request
+
+    from bot.api import Bot
+    from bot.config import Settings
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
+    server = subprocess.Popen(
+        [chroma, "run", "--path", str(work / "chroma"), "--port", str(port), "--host", "127.0.0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        common = {"seeds_dir": ROOT / "seeds", "chroma_url": url, "embedder": "use-multilingual", "watch_s": 0.5}
+        bots = [Bot(Settings(data_dir=work / f"replica{i}", **common)) for i in range(2)]
+        report = work / "xihu.txt"
+        report.write_text("西湖区司法局2022年工作报告\n2022年,西湖区司法局全年调处纠纷321件。\n", encoding="utf-8")
+        env = {
+            **os.environ,
+            "BOT_DATA_DIR": str(work / "cli"),
+            "BOT_CHROMA_URL": url,
+            "BOT_EMBEDDER": "use-multilingual",
+        }
+        subprocess.run(
+            [Path(sys.executable).parent / "bot", "ingest", str(report)], env=env, check=True, capture_output=True
+        )
+        done = time.perf_counter()
+        seen: dict[int, float] = {}
+        while len(seen) < 2 and time.perf_counter() - done < 60:
+            for i, bot in enumerate(bots):
+                if i not in seen and "321" in bot.answer("西湖区调处纠纷多少件？").answer:
+                    seen[i] = round(time.perf_counter() - done, 2)
+            time.sleep(0.05)
+        return {"seconds_until_each_replica_answers": [seen.get(i) for i in range(2)], "watch_s": 0.5}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def main() -> None:
     out: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -80,6 +132,7 @@ def main() -> None:
         out["long unpunctuated line"] = {"file_mb": round(line.stat().st_size / 2**20, 2), **_in_child(line)}
         out["long unpunctuated line, bot ingest (use-multilingual)"] = ingest_seconds(line, work)
         shutil.rmtree(work / "data", ignore_errors=True)
+        out["replicas on one Chroma server"] = replica_lag(work)
     dest = ROOT / "bench" / "results" / "robustness.json"
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")

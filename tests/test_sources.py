@@ -153,3 +153,13 @@ def test_a_chroma_url_that_is_not_a_url_is_refused(tmp_path: Path) -> None:
     result = _run(Settings(data_dir=tmp_path, seeds_dir=SEEDS), "ask", "x", env={"BOT_CHROMA_URL": "not a url"})
     assert result.returncode == 2 and "not a Chroma server URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_reports_an_older_version_indexed_are_taken_in(fresh_settings: Settings, tmp_path: Path) -> None:
+    extra = tmp_path / "xihu.txt"
+    extra.write_text(_report("西湖区", 321), encoding="utf-8")
+    old = {"version": 1, "docs": [{"origin": str(extra)}, {"origin": str(fresh_settings.seeds_dir / "x.txt")}]}
+    (fresh_settings.data_dir / "catalog-e5-small.json").write_text(json.dumps(old), encoding="utf-8")
+    bot = Bot(fresh_settings)
+    assert len(bot.catalog.docs) == 6 and "321" in bot.answer("西湖区调处纠纷多少件？").answer
+    assert (fresh_settings.data_dir / "catalog-e5-small.json.migrated").exists()
