@@ -132,10 +132,18 @@ def _plausible(text: str) -> bool:
     return bool(sample) and odd <= len(sample) / 1000
 
 
+def _context() -> multiprocessing.context.BaseContext:
+    """Children come from a fork server started clean (parsers preloaded): forking the bot itself, with
+    Chroma's and the web server's threads holding locks, can leave a child deadlocked."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["pypdf", "docx", "bot.corpus"])
+    return ctx
+
+
 def bounded(parse: Callable[[bytes, str], str], data: bytes, name: str) -> str:
-    """Run a parser in a forked child with a time and address-space limit: a hostile PDF or DOCX that
+    """Run a parser in a child process with a time and address-space limit: a hostile PDF or DOCX that
     would spin or balloon costs that child, never the bot."""
-    ctx = multiprocessing.get_context("fork")
+    ctx = _context()
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_parse_in_child, args=(parse, data, name, send), daemon=True)
     child.start()
@@ -144,8 +152,8 @@ def bounded(parse: Callable[[bytes, str], str], data: bytes, name: str) -> str:
         if not receive.poll(PARSE_SECONDS):
             raise CorpusError(f"{name}: reading it took over {PARSE_SECONDS} s; skipped")
         ok, value = receive.recv()
-    except EOFError as exc:
-        raise CorpusError(f"{name}: reading it needed over {PARSE_EXTRA_MB} MB of memory; skipped") from exc
+    except EOFError as exc:  # the child died without a word: a crash in a C parser, or killed for memory
+        raise CorpusError(f"{name}: its parser crashed; skipped") from exc
     finally:
         child.kill()
         child.join()
