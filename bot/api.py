@@ -18,15 +18,18 @@ from bot.chain import MAX_PASSAGES, ReportRetriever
 from bot.config import Settings, get_settings
 from bot.crosslingual import TermMap
 from bot.deadline import Deadline
-from bot.embeddings import make_embedder
+from bot.embeddings import EmbeddingCache, make_embedder
 from bot.evidence import Bars, Candidate, EvidenceModel, candidates, decide, default_model, score
 from bot.features import TermStats, split_unused
 from bot.figures import Figure, extract_figures
-from bot.ingest import Ingestor, IngestReport, Progress, catalog_path, interrupted_marker, open_store
+from bot.index import ingest_done, is_stale, legacy_origins, open_catalog, open_store, open_writer, watch
+from bot.ingest import Ingestor, IngestReport, Progress, kept_folder
+from bot.locks import IngestLock, Marker
 from bot.models import Answer
 from bot.query import Filters, QueryPlan, RegionIndex, plan_query
 from bot.retrieve import Hit, HybridRetriever
 from bot.sentence_vectors import SentenceVectors
+from bot.shared import SharedCatalog, pull
 from bot.store import Catalog
 from bot.text import add_words, normalise
 from bot.uploads import UploadError, store_upload
@@ -45,26 +48,112 @@ class Bot:
         self._ingest_lock = threading.Lock()
         self.embedder = make_embedder(self.settings.embedder)
         self.store = open_store(self.settings, self.embedder, progress)
-        self.catalog = Catalog.load(catalog_path(self.settings, self.embedder))
-        if not self.catalog.docs or self.store.count() < len(self.catalog.chunks):
-            progress("Building the index from the reports (first run)…")
-            self.ingest()
-        elif interrupted_marker(self.settings).exists():
-            progress("The last ingest was interrupted; finishing it…")
+        self.shared = SharedCatalog(self.settings, self.embedder) if self.settings.chroma_server else None
+        self._shared_generation = -1
+        self.catalog = open_catalog(self.settings, self.embedder, progress)
+        self._start()
+        watch(self)
+
+    def _start(self) -> None:
+        """Open what is committed; build, finish or wait for an ingest as the state on disk says."""
+        data, say = self.settings.data_dir, self.progress
+        if IngestLock(data).busy():
+            if not self.catalog.docs:
+                say("Another process is building the index; waiting for it…")
+                self.ingest()
+            else:
+                say("Another process is ingesting; answering from the last committed index meanwhile.")
+                self._reload()
+            return
+        if Marker(data).exists():
+            paths, follow = Marker(data).paths()
+            say("The last ingest was interrupted; finishing it…")
             self._reload()
-            self.ingest()
+            self.ingest(paths, follow_links=follow)
+            return
+        if self.shared is not None and self._pull():
+            self._reload(open_catalog(self.settings, self.embedder, say))
+            return
+        legacy = legacy_origins(self.settings, self.embedder)
+        kept = len(list(kept_folder(self.settings).glob("*.json")))
+        if legacy or not self.catalog.docs or kept != len(self.catalog.docs) or self._vectors_missing():
+            say("Building the index from the reports (first run, or the index is incomplete)…")
+            self.ingest(legacy)
         else:
             self._reload()
 
-    def ingest(self, paths: list[Path] | None = None, progress: Progress | None = None) -> IngestReport:
-        """Sync the index; questions asked meanwhile are answered from the previous state."""
+    def _vectors_missing(self) -> bool:
+        return self.store.count() < len(self.catalog.chunks)
+
+    def ingest(
+        self, paths: list[Path] | None = None, progress: Progress | None = None, follow_links: bool = False
+    ) -> IngestReport:
+        """Take in `paths` and sync the index, one writer at a time (across processes too); questions
+        asked meanwhile are answered from the last committed state."""
+        say = progress or self.progress
         with self._ingest_lock:
-            catalog = self.catalog.copy()
-            ingestor = Ingestor(self.settings, self.embedder, self.store, catalog, progress or self.progress)
-            report = ingestor.sync(paths)
-            if report.added or report.updated or report.removed:
-                self._reload(catalog)
+            lock, marker = IngestLock(self.settings.data_dir), Marker(self.settings.data_dir)
+            lock.acquire(say)
+            try:
+                marker.write(list(paths or []), follow_links)
+                self.store = open_store(self.settings, self.embedder, say)  # sees other processes' writes
+                writer = open_writer(self.settings, self.embedder, say)
+                cache = EmbeddingCache(self.settings.data_dir / "embeddings.sqlite", self.embedder, say)
+                try:
+                    if self.shared is not None:
+                        self._shared_generation = self.shared.generation()
+                        pull(self.shared, writer, self.store)
+                    ingestor = Ingestor(self.settings, self.store, writer, cache, say, follow_links, self.shared)
+                    report = ingestor.sync(paths)
+                    if self.shared is not None:
+                        self._shared_generation = self.shared.generation()
+                finally:
+                    writer.close()
+                    cache.close()
+                marker.clear()
+                ingest_done(self.settings)
+            finally:
+                lock.release()
+            self._reload(open_catalog(self.settings, self.embedder, say))
         return report
+
+    def _pull(self) -> bool:
+        """Server mode: copy what the server holds into the local catalog cache; False when it holds nothing."""
+        assert self.shared is not None
+        generation = self.shared.generation()
+        if generation == 0:
+            return False
+        lock = IngestLock(self.settings.data_dir)
+        lock.acquire(self.progress)
+        try:
+            writer = open_writer(self.settings, self.embedder, self.progress)
+            try:
+                pull(self.shared, writer, self.store)
+            finally:
+                writer.close()
+        finally:
+            lock.release()
+        self._shared_generation = generation
+        return True
+
+    def _stale(self) -> bool:
+        if self.shared is not None:
+            return self.shared.generation() != self._shared_generation
+        return is_stale(self.settings, self.embedder, self.catalog.generation)
+
+    def refresh(self) -> bool:
+        """Reload when another process (or replica) has committed an ingest since this bot's catalog was read."""
+        if self._ingest_lock.locked() or not self._stale():
+            return False
+        if self.shared is not None:
+            self._pull()
+        with self._ingest_lock:
+            store = open_store(self.settings, self.embedder, self.progress)
+            catalog = open_catalog(self.settings, self.embedder, self.progress)
+            self.store = store
+            self._reload(catalog)
+        self.progress(f"The index changed in another process; reloaded (generation {catalog.generation}).")
+        return True
 
     def add_upload(self, name: str, data: bytes, progress: Progress | None = None) -> IngestReport:
         """Store an uploaded report under a generated name and index it; a refused file is removed again."""

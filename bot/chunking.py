@@ -16,6 +16,9 @@ _LEVELS = (
 _ITEM = re.compile(r"^(?:[一二三四五六七八九十]+是|[(（]?\d{1,2}[)）])")
 _SENT_END = re.compile(r"[。！？；!?;]+[”’」』)）]*|\n")
 _HEADING_MAX = 60
+# Text without sentence ends (a table flattened to one line, a hostile file) is cut at this many characters,
+# so no chunk is ever longer than a sentence cap plus the target: real report sentences stay far below it.
+MAX_SENTENCE_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ def _units(text: str) -> list[_Unit]:
     """Sentences annotated with their section path and whether a chunk may start there."""
     path: list[str] = []
     units: list[_Unit] = []
-    for span in split_sentences(text):
+    for span in _capped(split_sentences(text)):
         sentence = text[span.start : span.end]
         line_start = span.start == 0 or text[span.start - 1] == "\n"
         level = heading_level(sentence, line_start)
@@ -95,6 +98,14 @@ def _units(text: str) -> list[_Unit]:
         boundary = level is not None or (line_start and not units) or bool(_ITEM.match(sentence))
         units.append(_Unit(span, " > ".join(path), boundary or _section_changed(units, path)))
     return units
+
+
+def _capped(spans: list[Span], cap: int = MAX_SENTENCE_CHARS) -> list[Span]:
+    """Spans longer than `cap` cut into pieces of `cap` characters."""
+    out: list[Span] = []
+    for span in spans:
+        out.extend(Span(lo, min(lo + cap, span.end)) for lo in range(span.start, span.end, cap))
+    return out
 
 
 def _section_changed(units: list[_Unit], path: list[str]) -> bool:

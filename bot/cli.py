@@ -21,6 +21,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     ingest = sub.add_parser("ingest", help="index the seeds folder and any extra report files or folders")
     ingest.add_argument("paths", nargs="*", type=Path, help="report files or folders (.txt .md .html .pdf .docx)")
+    ingest.add_argument("--follow-links", action="store_true", help="read symbolic links (refused by default)")
     ask = sub.add_parser("ask", help="answer one question")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print exactly one JSON object")
@@ -60,14 +61,12 @@ def _load_history(path: Path | None) -> list[tuple[str, str]]:
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from bot.api import Bot
 
-    missing = [p for p in args.paths if not p.exists()]
+    missing = [p for p in args.paths if not p.exists() and not p.is_symlink()]
     if missing:
         print(f"bot: no such file or folder: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
     bot = Bot(progress=lambda msg: print(msg, file=sys.stderr))
-    report = bot.ingest(args.paths)
-    for name, reason in report.failed:
-        print(f"skipped {name}: {reason}", file=sys.stderr)
+    report = bot.ingest(args.paths, follow_links=args.follow_links)  # each skipped file is said once, as it happens
     print(report.summary())
     return 0
 

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
+from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path.cwd()  # kept for callers; defaults resolve from the working directory, not the source tree
+
+
+def packaged(name: str) -> Path:
+    """A folder shipped inside the package (prompts, resources): present in a wheel as in a checkout."""
+    return Path(str(resources.files("bot") / name))
+
+
+def _cwd(name: str) -> Path:
+    return Path.cwd() / name
 
 KNOWN_EMBEDDERS = ("e5-small", "use-multilingual")
 KNOWN_BACKENDS = ("extractive", "openai", "llamacpp")
@@ -20,8 +31,12 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="BOT_", extra="ignore")
 
-    data_dir: Path = Field(ROOT / ".data", description="Where the Chroma index, caches and catalog live.")
-    seeds_dir: Path = Field(ROOT / "seeds", description="Reports ingested on first use (with manifest.toml).")
+    data_dir: Path = Field(
+        default_factory=lambda: _cwd(".data"), description="Index, catalog, caches, kept reports."
+    )
+    seeds_dir: Path = Field(
+        default_factory=lambda: _cwd("seeds"), description="Reports ingested on first use (with manifest.toml)."
+    )
     embedder: str = Field(
         "e5-small",
         description="e5-small | use-multilingual | sentence-transformers:<model name or local path>.",
@@ -44,7 +59,9 @@ class Settings(BaseSettings):
     )
     llamacpp_batch: int = Field(512, ge=256, description="llamacpp: prompt tokens evaluated per batch.")
     llamacpp_threads: int | None = Field(None, ge=1, description="llamacpp: CPU threads (unset: half the cores).")
-    prompts_dir: Path = Field(ROOT / "prompts", description="Prompt templates (system, answer, condense).")
+    prompts_dir: Path = Field(
+        default_factory=lambda: packaged("prompts"), description="Prompt templates (system, answer, condense)."
+    )
     top_k: int = Field(8, ge=1, le=50, description="Chunks retrieved per question (per report for list questions).")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in reciprocal-rank fusion.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in reciprocal-rank fusion.")
@@ -86,7 +103,10 @@ class Settings(BaseSettings):
     chunk_chars: int = Field(360, ge=80, le=2000, description="Target chunk size in characters.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a message.")
     ingest_save_every_s: float = Field(
-        10.0, gt=0, description="During an ingest, commit the catalog at least this often (seconds)."
+        10.0, gt=0, description="Unused: the catalog now commits each report as it is indexed (kept for old configs)."
+    )
+    watch_s: float = Field(
+        2.0, ge=0, description="How often a running bot checks for another process's ingest and reloads (0: never)."
     )
     max_report_chars: int = Field(
         1_000_000, ge=1000, description="Reports with more text are skipped with a message (a report is ~5-30k)."
@@ -101,6 +121,20 @@ class Settings(BaseSettings):
             f"unknown embedder {value!r}; use one of {', '.join(KNOWN_EMBEDDERS)} "
             "or sentence-transformers:<model name or path>"
         )
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _a_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        url = urlparse(value.strip())
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(f"{value!r} is not a Chroma server URL like http://host:8000")
+        try:
+            url.port  # noqa: B018  (a bad port raises here)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} has a bad port") from exc
+        return value.strip()
 
     @field_validator("llm_backend")
     @classmethod

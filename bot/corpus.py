@@ -8,14 +8,15 @@ import re
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+
+from bot.files import CorpusError, bounded, check_zip, decode_bytes, read_bounded
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 MANIFEST_NAME = "manifest.toml"
 
 
-class CorpusError(ValueError):
-    """A file that cannot be read as a report; the message names the file and the reason."""
+__all__ = ["CorpusError", "decode_bytes"]
 
 
 class DocMeta(BaseModel):
@@ -85,25 +86,6 @@ def clean_text(raw: str) -> str:
     return out.strip() + "\n"
 
 
-def decode_bytes(data: bytes, name: str) -> str:
-    """UTF-8 first; otherwise let charset-normalizer decide (GBK/GB18030 reports are common)."""
-    for encoding in ("utf-8-sig",):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    if best is None:
-        raise CorpusError(f"{name}: not text in any encoding we know (binary file?)")
-    return str(best)
-
-
 def _html_to_text(html: str) -> str:
     from bs4 import BeautifulSoup
 
@@ -126,25 +108,35 @@ def _pdf_to_text(data: bytes, name: str) -> str:
 def _docx_to_text(data: bytes, name: str) -> str:
     import docx
 
+    check_zip(data, name)
     try:
         return "\n".join(p.text for p in docx.Document(io.BytesIO(data)).paragraphs)
     except Exception as exc:
         raise CorpusError(f"{name}: unreadable DOCX ({type(exc).__name__})") from exc
 
 
-def extract_text(path: Path) -> str:
+def extract_text(path: Path, follow_links: bool = False) -> str:
     """Raw text of a report file, by type; raises CorpusError with the file name on failure."""
-    suffix = path.suffix.lower()
+    check_suffix(path.name)
+    return text_from_bytes(read_bounded(path, follow_links), path.name)
+
+
+def check_suffix(name: str) -> str:
+    suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise CorpusError(f"{path.name}: unsupported type {suffix or '(none)'}; use {' '.join(SUPPORTED_SUFFIXES)}")
-    data = path.read_bytes()
+        raise CorpusError(f"{name}: unsupported type {suffix or '(none)'}; use {' '.join(SUPPORTED_SUFFIXES)}")
+    return suffix
+
+
+def text_from_bytes(data: bytes, name: str) -> str:
+    """Raw text of a report's bytes, by the type its name says."""
+    suffix = check_suffix(name)
     if suffix == ".pdf":
-        return _pdf_to_text(data, path.name)
+        return bounded(_pdf_to_text, data, name)
     if suffix == ".docx":
-        return _docx_to_text(data, path.name)
-    if b"\x00" in data[:4096]:
-        raise CorpusError(f"{path.name}: binary content in a text file")
-    text = decode_bytes(data, path.name)
+        check_zip(data, name)
+        return bounded(_docx_to_text, data, name)
+    text = decode_bytes(data, name)
     return _html_to_text(text) if suffix in (".html", ".htm") else text
 
 
@@ -179,13 +171,58 @@ def _short_unit(name: str) -> str:
 
 
 def load_manifest(folder: Path) -> dict[str, dict]:
+    """The valid entries of a folder's manifest (see `read_manifest` for the problems)."""
+    return read_manifest(folder)[0]
+
+
+_TABLE_HEADER = re.compile(r"^\s*\[(?!\[)")
+
+
+def read_manifest(folder: Path) -> tuple[dict[str, dict], list[str]]:
+    """Manifest entries by id, and one line per entry ignored: a typo costs that entry, never the rest."""
     path = folder / MANIFEST_NAME
-    if not path.exists():
-        return {}
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise CorpusError(f"{path}: invalid TOML ({exc})") from exc
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}, []
+    except (OSError, UnicodeDecodeError) as exc:
+        return {}, [f"{path}: unreadable, ignored ({exc})"]
+    entries: dict[str, dict] = {}
+    problems: list[str] = []
+    for line_no, block in _table_blocks(text):
+        try:
+            parsed = tomllib.loads(block)
+        except tomllib.TOMLDecodeError as exc:
+            problems.append(f"{path.name} line {line_no}: entry ignored ({exc})")
+            continue
+        for doc_id, fields in parsed.items():
+            problem = _entry_problem(doc_id, fields)
+            if problem:
+                problems.append(f"{path.name} line {line_no}: entry {doc_id!r} ignored ({problem})")
+            else:
+                entries[doc_id] = fields
+    return entries, problems
+
+
+def _table_blocks(text: str) -> list[tuple[int, str]]:
+    """The text split before each [table] header, with the line each part starts on."""
+    blocks: list[tuple[int, list[str]]] = [(1, [])]
+    for no, line in enumerate(text.splitlines(), start=1):
+        if _TABLE_HEADER.match(line):
+            blocks.append((no, []))
+        blocks[-1][1].append(line)
+    return [(no, "\n".join(lines)) for no, lines in blocks if any(ln.strip() for ln in lines)]
+
+
+def _entry_problem(doc_id: str, fields: object) -> str | None:
+    if not isinstance(fields, dict):
+        return "not a table of fields"
+    known = {k: v for k, v in fields.items() if k in DocMeta.model_fields and k != "doc_id"}
+    try:
+        DocMeta.model_validate({"doc_id": doc_id, "title": "", **known})
+    except ValidationError as exc:
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    return None
 
 
 def doc_id_for(path: Path) -> str:
@@ -196,21 +233,28 @@ def doc_id_for(path: Path) -> str:
 
 def read_document(path: Path, manifest: dict[str, dict] | None = None) -> Document:
     """One report file as a cleaned Document; manifest fields override inferred ones."""
-    text = clean_text(extract_text(path))
-    if len(text.strip()) < 10:
-        raise CorpusError(f"{path.name}: no report text (empty or only page chrome)")
     doc_id = doc_id_for(path)
-    meta = infer_meta(doc_id, text, source=path.name)
-    override = (manifest or {}).get(doc_id, {})
-    fields = {k: v for k, v in override.items() if k in DocMeta.model_fields and k != "doc_id"}
-    return Document(meta=meta.model_copy(update=fields), text=text)
+    return document_from_bytes(read_bounded(path), path.name, doc_id, (manifest or {}).get(doc_id, {}))
 
 
-def report_files(paths: list[Path]) -> list[Path]:
-    """Expand folders into the supported report files inside them, sorted for determinism."""
+def document_from_bytes(data: bytes, name: str, doc_id: str, override: dict | None = None) -> Document:
+    """A report's bytes (of the type `name` says) as a cleaned Document with this id."""
+    text = clean_text(text_from_bytes(data, name))
+    if len(text.strip()) < 10:
+        raise CorpusError(f"{name}: no report text (empty or only page chrome)")
+    meta = infer_meta(doc_id, text, source=name)
+    fields = {k: v for k, v in (override or {}).items() if k in DocMeta.model_fields and k != "doc_id"}
+    return Document(meta=DocMeta.model_validate({**meta.model_dump(), **fields}), text=text)
+
+
+def report_files(paths: list[Path], follow_links: bool = False) -> list[Path]:
+    """Expand folders into the supported report files inside them, sorted for determinism.
+
+    Links are listed (so reading them can say why they are refused) but linked folders are not entered.
+    """
     found: list[Path] = []
     for path in paths:
-        if path.is_dir():
+        if path.is_dir() and (follow_links or not path.is_symlink()):
             found.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in SUPPORTED_SUFFIXES))
         else:
             found.append(path)

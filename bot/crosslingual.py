@@ -47,7 +47,11 @@ class TermMap:
         terms = sorted(t for t, _ in counts.most_common(limit))
         if not terms:
             return cls([], np.zeros((0, 1), dtype=np.float32), np.zeros(0, dtype=np.float32))
-        vectors = EmbeddingCache(cache, _AsQueries(embedder)).embed(terms).astype(np.float32)
+        store = EmbeddingCache(cache, _AsQueries(embedder))
+        try:
+            vectors = store.embed(terms).astype(np.float32)
+        finally:
+            store.close()
         return cls(terms, vectors, _hubness(vectors))
 
     def nearest(self, vector: np.ndarray, n: int, margin: float) -> list[tuple[str, float]]:

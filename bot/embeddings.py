@@ -7,6 +7,8 @@ import logging
 import os
 import sqlite3
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -108,10 +110,15 @@ def make_embedder(name: str) -> Embedder:
 class EmbeddingCache:
     """Vectors by (embedder, sha256 of text) in SQLite, so a rebuild re-embeds only new text."""
 
-    def __init__(self, path: Path, embedder: Embedder) -> None:
+    def __init__(self, path: Path, embedder: Embedder, progress: Callable[[str], None] = log.warning) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False)
-        self._db.execute("CREATE TABLE IF NOT EXISTS vec (model TEXT, key TEXT, v BLOB, PRIMARY KEY (model, key))")
+        try:
+            self._db = _open_cache(path)
+        except sqlite3.DatabaseError as exc:
+            broken = path.with_name(f"{path.name}.broken-{int(time.time())}")
+            path.replace(broken)
+            progress(f"The embedding cache {path} is unreadable ({exc}); moved to {broken}, recomputing.")
+            self._db = _open_cache(path)
         self._lock = threading.Lock()
         self.embedder = embedder
 
@@ -127,6 +134,9 @@ class EmbeddingCache:
             found.update({keys[i]: v for i, v in zip(idx, vectors, strict=True)})
         return np.stack([found[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
 
+    def close(self) -> None:
+        self._db.close()
+
     def _lookup(self, keys: list[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         with self._lock:
@@ -136,10 +146,26 @@ class EmbeddingCache:
                 rows = self._db.execute(
                     f"SELECT key, v FROM vec WHERE model=? AND key IN ({marks})", [self.embedder.id, *part]
                 )
-                out.update({k: np.frombuffer(v, dtype=np.float32) for k, v in rows})
+                out.update({k: np.frombuffer(v, dtype=np.float32) for k, v in rows if len(v) % 4 == 0})
+        dims = {len(v) for v in out.values()}
+        if len(dims) > 1:  # a damaged row: trust none of them, they are recomputed
+            return {}
         return out
 
     def _store(self, vectors: dict[str, np.ndarray]) -> None:
         rows = [(self.embedder.id, k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in vectors.items()]
         with self._lock, self._db:
             self._db.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?, ?)", rows)
+
+
+def _open_cache(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, check_same_thread=False)
+    try:
+        if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            raise sqlite3.DatabaseError("quick_check failed")
+        db.execute("CREATE TABLE IF NOT EXISTS vec (model TEXT, key TEXT, v BLOB, PRIMARY KEY (model, key))")
+        db.execute("SELECT model, key, v FROM vec LIMIT 1").fetchall()
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db

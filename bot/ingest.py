@@ -1,20 +1,25 @@
-"""Incremental ingest: unchanged reports cost nothing, changed ones are replaced, removed ones disappear."""
+"""Incremental ingest: files are first taken into the bot's own copy of the corpus (`bot.sources`), then
+the index is brought in line with that copy: unchanged reports cost nothing, changed ones are replaced,
+seeds deleted from the seeds folder disappear. Run only under the ingest lock (`bot.locks`)."""
 
 from __future__ import annotations
 
+import json
 import logging
-import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.catalog import CatalogWriter, ChunkRecord, DocRecord
 from bot.chunking import chunk_document
 from bot.config import Settings
-from bot.corpus import CorpusError, Document, load_manifest, read_document, report_files
-from bot.embeddings import Embedder, EmbeddingCache
-from bot.store import Catalog, ChunkRecord, DocRecord, StoreError, VectorStore
+from bot.corpus import CorpusError, Document, doc_id_for, document_from_bytes, read_manifest, report_files
+from bot.embeddings import EmbeddingCache
+from bot.files import read_bounded
+from bot.shared import SharedCatalog, push
+from bot.sources import ADDED, SEED, Entry, Kept, assign_id, sha256
+from bot.store import VectorStore
 from bot.text import add_words, tokenize
 
 log = logging.getLogger(__name__)
@@ -28,6 +33,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
+    notes: list[str] = field(default_factory=list)  # renamed ids, ignored manifest entries
     chunks: int = 0
     seconds: float = 0.0
 
@@ -39,155 +45,198 @@ class IngestReport:
         )
 
 
-def interrupted_marker(settings: Settings) -> Path:
-    """Present while an ingest runs; found at start, it means the last one was killed."""
-    return settings.data_dir / "ingest-in-progress"
-
-
-def catalog_path(settings: Settings, embedder: Embedder) -> Path:
-    return settings.data_dir / f"catalog-{embedder.id}.json"
-
-
-def open_store(settings: Settings, embedder: Embedder, progress: Progress) -> VectorStore:
-    """Open the Chroma collection; an unreadable embedded index is moved aside and rebuilt."""
-    try:
-        return VectorStore(settings, embedder)
-    except StoreError:
-        if settings.chroma_server:
-            raise
-        broken = settings.data_dir / f"chroma.broken-{int(time.time())}"
-        progress(f"The index at {settings.data_dir / 'chroma'} is unreadable; moved to {broken}, rebuilding.")
-        shutil.move(str(settings.data_dir / "chroma"), broken)
-        catalog_path(settings, embedder).unlink(missing_ok=True)
-        from chromadb.api.client import SharedSystemClient
-
-        SharedSystemClient.clear_system_cache()  # the failed open left a broken client cached for this path
-        return VectorStore(settings, embedder)
+def kept_folder(settings: Settings) -> Path:
+    return settings.data_dir / "reports"
 
 
 class Ingestor:
     def __init__(
         self,
         settings: Settings,
-        embedder: Embedder,
         store: VectorStore,
-        catalog: Catalog,
+        writer: CatalogWriter,
+        cache: EmbeddingCache,
         progress: Progress = log.info,
+        follow_links: bool = False,
+        shared: SharedCatalog | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
-        self.catalog = catalog
-        self.cache = EmbeddingCache(settings.data_dir / "embeddings.sqlite", embedder)
+        self.writer = writer
+        self.cache = cache
         self.progress = progress
-        self._last_save = time.monotonic()
-        self._dirty = False
+        self.follow_links = follow_links
+        self.shared = shared  # server mode: reports are published there, and others' reports are kept
+        self.kept = Kept(kept_folder(settings))
         self._manifests: dict[Path, dict[str, dict]] = {}
+        self._forgotten: list[Entry] = []
 
     def sync(self, extra: list[Path] | None = None) -> IngestReport:
-        """Bring the index in line with the seeds folder, earlier extra files, and `extra`."""
-        marker = interrupted_marker(self.settings)
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(str(os.getpid()), encoding="utf-8")
-        report = self._sync(extra)
-        marker.unlink(missing_ok=True)
-        return report
-
-    def _sync(self, extra: list[Path] | None) -> IngestReport:
+        """Take in the seeds folder and `extra`, then index everything the bot keeps."""
         started = time.monotonic()
         report = IngestReport()
-        docs = self._read_sources(extra or [], report)
-        add_words(sorted({w for d in docs for w in (d.meta.county, d.meta.city)}))
-        stale_vectors = self._docs_missing_vectors()
-        for i, doc in enumerate(docs, start=1):
-            self._ingest_one(doc, doc.doc_id in stale_vectors, report)
-            self.progress(f"[{i}/{len(docs)}] {doc.doc_id}")
-        self._remove_absent({d.doc_id for d in docs}, report)
-        self._save(force=True)
-        self._drop_orphans()
+        entries = self._take_in(extra or [], report)
+        self._index(entries, report)
+        if self.shared is None:  # on a server, another machine's uncommitted vectors are not orphans
+            self._drop_orphans()
+        if self.shared is not None and (
+            push(self.shared, self.writer) or report.added or report.updated or report.removed
+        ):
+            self.shared.bump()
         report.seconds = time.monotonic() - started
         return report
 
-    def _read_sources(self, extra: list[Path], report: IngestReport) -> list[Document]:
-        files = report_files([self.settings.seeds_dir]) if self.settings.seeds_dir.exists() else []
-        known = [Path(d.origin) for d in self.catalog.docs.values()]
-        files += [p for p in known if p.exists() and p not in files]
-        files += [p for p in report_files([Path(p) for p in extra]) if p.resolve() not in {f.resolve() for f in files}]
-        docs: dict[str, Document] = {}
-        by_text: dict[str, str] = {}
-        for path in files:
-            doc = self._read_one(path, report)
-            if doc is None:
-                continue
-            if doc.text in by_text:
-                report.failed.append((path.name, f"same text as {by_text[doc.text]}; not indexed twice"))
-                continue
-            docs[doc.doc_id], by_text[doc.text] = doc, doc.doc_id
-        return list(docs.values())
+    # -- taking files in ---------------------------------------------------------------------------
+    def _take_in(self, extra: list[Path], report: IngestReport) -> dict[str, Entry]:
+        entries = self.kept.entries()
+        seeds = self.settings.seeds_dir
+        files = [(p, SEED) for p in report_files([seeds], self.follow_links)] if seeds.is_dir() else []
+        if not seeds.is_dir():
+            self._note(report, f"the seeds folder {seeds} is missing; indexing the {len(entries)} reports kept")
+        seen = {p.absolute() for p, _ in files}
+        for path in report_files(extra, self.follow_links):
+            if path.absolute() not in seen:
+                seen.add(path.absolute())
+                files.append((path, SEED if _inside(path, seeds) else ADDED))
+        for path, kind in files:
+            self._take_one(path, kind, entries, report)
+        if seeds.is_dir():
+            self._forget_deleted_seeds(entries)
+        return entries
 
-    def _read_one(self, path: Path, report: IngestReport) -> Document | None:
+    def _take_one(self, path: Path, kind: str, entries: dict[str, Entry], report: IngestReport) -> None:
+        origin = str(path.absolute())
+        by_origin = next((e for e in entries.values() if e.origin == origin), None)
         try:
-            if not path.is_file():
-                raise CorpusError(f"{path}: no such file")
-            doc = read_document(path, self._manifest(path.parent))
-            limit = self.settings.max_report_chars
-            if len(doc.text) > limit:
-                raise CorpusError(
-                    f"{path.name}: {len(doc.text):,} characters is over the limit of {limit:,} (BOT_MAX_REPORT_CHARS)"
-                )
+            data = read_bounded(path, self.follow_links)
+            sha = sha256(data)
+            override = self._override(path, report)
+            if by_origin and by_origin.sha == sha and by_origin.override == override:
+                return
+            doc_id = by_origin.doc_id if by_origin else assign_id(path, sha, set(entries))
+            doc = self._parse(data, path.name, doc_id, override)
         except (CorpusError, OSError) as exc:
-            report.failed.append((path.name, str(exc)))
-            self.progress(f"skipped {exc}")
-            return None
-        doc.meta.source = str(path.resolve())
+            self._fail(report, path.name, str(exc))
+            return
+        text_sha = sha256(doc.text)
+        twin = next((e for e in entries.values() if e.text_sha == text_sha and e.doc_id != doc_id), None)
+        if twin is not None:
+            self._fail(report, path.name, f"same text as {twin.doc_id}; not indexed twice")
+            return
+        base = doc_id_for(path)
+        if by_origin is None and doc_id != base:
+            other = entries[base]
+            note = f"{path.name}: the id {base} belongs to another report ({other.name}); added as {doc_id}"
+            self._note(report, note)
+        entries[doc_id] = Entry(doc_id, path.name, origin, kind, sha, text_sha, override)
+        self.kept.put(entries[doc_id], data)
+
+    def _parse(self, data: bytes, name: str, doc_id: str, override: dict) -> Document:
+        doc = document_from_bytes(data, name, doc_id, override)
+        limit = self.settings.max_report_chars
+        if len(doc.text) > limit:
+            raise CorpusError(
+                f"{name}: {len(doc.text):,} characters is over the limit of {limit:,} (BOT_MAX_REPORT_CHARS)"
+            )
         return doc
 
-    def _manifest(self, folder: Path) -> dict[str, dict]:
+    def _override(self, path: Path, report: IngestReport) -> dict:
+        folder = path.parent
         if folder not in self._manifests:
-            self._manifests[folder] = load_manifest(folder)
-        return self._manifests[folder]
+            entries, problems = read_manifest(folder)
+            for problem in problems:
+                self._note(report, f"{folder}/{problem}")
+            self._manifests[folder] = entries
+        return self._manifests[folder].get(doc_id_for(path), {})
 
-    def _docs_missing_vectors(self) -> set[str]:
-        """Documents the catalog lists but Chroma lacks vectors for (index dir lost, server reset)."""
-        have = self.store.ids()
-        return {c.doc_id for cid, c in self.catalog.chunks.items() if cid not in have}
+    def _forget_deleted_seeds(self, entries: dict[str, Entry]) -> None:
+        """A seed whose file is gone from the (present) seeds folder leaves the corpus."""
+        for doc_id, entry in list(entries.items()):
+            if entry.kind == SEED and not Path(entry.origin).exists() and Path(entry.origin).parent.is_dir():
+                self.kept.remove(doc_id)
+                self._forgotten.append(entries.pop(doc_id))
 
-    def _ingest_one(self, doc: Document, force: bool, report: IngestReport) -> None:
-        old = self.catalog.docs.get(doc.doc_id)
-        if old is not None and old.content_hash == doc.content_hash and not force:
-            report.unchanged.append(doc.doc_id)
-            return
+    # -- indexing ----------------------------------------------------------------------------------
+    def _index(self, entries: dict[str, Entry], report: IngestReport) -> None:
+        committed = self.writer.hashes()
+        missing = self.writer.docs_missing(self.store.ids())
+        todo: dict[str, Document] = {}
+        for entry in entries.values():
+            if committed.get(entry.doc_id) != entry.version or entry.doc_id in missing:
+                doc = self._reparse(entry, report)
+                if doc is not None:
+                    todo[entry.doc_id] = doc
+        # Region names are jieba words before any chunk is tokenised, so tokens never depend on order.
+        metas = [d.meta for d in todo.values()] + self.writer.metas()
+        add_words(sorted({w for m in metas for w in (m.county, m.city) if w}))
+        for i, entry in enumerate(sorted(entries.values(), key=lambda e: e.doc_id), start=1):
+            if entry.doc_id in todo:
+                self._index_one(entry, todo[entry.doc_id], entry.doc_id in committed, report)
+            elif committed.get(entry.doc_id) == entry.version:
+                report.unchanged.append(entry.doc_id)
+            self.progress(f"[{i}/{len(entries)}] {entry.doc_id}")
+        for doc_id in sorted(set(committed) - set(entries) - self._others(committed)):
+            self.store.delete(self.writer.remove(doc_id))
+            if self.shared is not None:
+                self.shared.remove(doc_id)
+            report.removed.append(doc_id)
+
+    def _others(self, committed: dict[str, str]) -> set[str]:
+        """Server mode: reports another machine published are not this machine's to remove."""
+        if self.shared is None:
+            return set()
+        forgotten = {e.doc_id for e in self._forgotten}
+        return set(committed) - forgotten
+
+    def _reparse(self, entry: Entry, report: IngestReport) -> Document | None:
+        try:
+            doc = self._parse(self.kept.data(entry), entry.name, entry.doc_id, entry.override)
+        except (CorpusError, OSError) as exc:
+            self._fail(report, entry.name, str(exc))
+            return None
+        doc.meta.source = entry.origin
+        return doc
+
+    def _index_one(self, entry: Entry, doc: Document, known: bool, report: IngestReport) -> None:
         chunks = chunk_document(doc.doc_id, doc.text, self.settings.chunk_chars)
         vectors = self.cache.embed([c.embed_text for c in chunks])
         metas = [_chroma_meta(doc, c.section, c.start, c.end) for c in chunks]
-        self.store.upsert([c.chunk_id for c in chunks], vectors, [c.text for c in chunks], metas)
         records = [
             ChunkRecord(c.chunk_id, doc.doc_id, c.section, c.start, c.end, tokenize(c.embed_text)) for c in chunks
         ]
-        stale = [cid for cid in (old.chunk_ids if old else []) if cid not in {r.chunk_id for r in records}]
-        self.catalog.put(DocRecord(doc.meta, doc.text, doc.content_hash, doc.meta.source), records)
-        self.store.delete(stale)
-        self._dirty = True
-        (report.updated if old else report.added).append(doc.doc_id)
+        if self.shared is not None:  # replicas read chunk tokens from the server
+            for meta, record in zip(metas, records, strict=True):
+                meta["tokens"] = json.dumps(record.tokens, ensure_ascii=False)
+        self.store.upsert([c.chunk_id for c in chunks], vectors, [c.text for c in chunks], metas)
+        record = DocRecord(doc.meta, doc.text, entry.version, entry.origin)
+        stale = self.writer.put(record, records)
+        if self.shared is not None:
+            self.shared.put(record)
+        self.store.delete(stale)  # only after the commit: the committed catalog never names a missing vector
+        (report.updated if known else report.added).append(doc.doc_id)
         report.chunks += len(chunks)
-        self._save()
-
-    def _remove_absent(self, present: set[str], report: IngestReport) -> None:
-        for doc_id in [d for d in self.catalog.docs if d not in present]:
-            self.store.delete(self.catalog.remove(doc_id))
-            report.removed.append(doc_id)
-            self._dirty = True
-
-    def _save(self, force: bool = False) -> None:
-        if self._dirty and (force or time.monotonic() - self._last_save > self.settings.ingest_save_every_s):
-            self.catalog.save()
-            self._last_save = time.monotonic()
-            self._dirty = False
 
     def _drop_orphans(self) -> None:
         """Vectors of an interrupted ingest that the catalog never adopted."""
-        orphans = sorted(self.store.ids() - set(self.catalog.chunks))
+        orphans = sorted(self.store.ids() - self.writer.chunk_ids())
         if orphans:
             self.store.delete(orphans)
+
+    def _fail(self, report: IngestReport, name: str, reason: str) -> None:
+        reason = reason.removeprefix(f"{name}: ")
+        report.failed.append((name, reason))
+        self.progress(f"skipped {name}: {reason}")
+
+    def _note(self, report: IngestReport, note: str) -> None:
+        report.notes.append(note)
+        self.progress(note)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.absolute().parent == folder.absolute()
+    except OSError:
+        return False
 
 
 def _chroma_meta(doc: Document, section: str, start: int, end: int) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections import defaultdict
 from dataclasses import dataclass
@@ -14,8 +15,10 @@ import numpy as np
 from bot.config import Settings
 from bot.embeddings import Embedder
 from bot.query import QueryPlan
-from bot.store import Catalog, ChunkRecord, VectorStore
+from bot.store import Catalog, ChunkRecord, StoreError, VectorStore
 from bot.text import QUESTION_WORDS, tokenize
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -96,7 +99,11 @@ class HybridRetriever:
         if not self.catalog.chunks:
             return []
         vector = self.embedder.embed_query(plan.question) if vector is None else vector
-        found = self.store.query(vector, depth, plan.doc_ids)
+        try:
+            found = self.store.query(vector, depth, plan.doc_ids)
+        except StoreError as exc:  # the server is down: answer from BM25 alone until it is back
+            log.warning("%s; answering from BM25 alone, retrying with the next question", exc)
+            return []
         # Chroma may hold vectors of an ingest that never finished: only catalogued chunks count.
         return [(cid, sim) for cid, sim in found if cid in self.catalog.chunks]
 

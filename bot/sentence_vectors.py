@@ -26,10 +26,18 @@ class SentenceVectors:
         if len(texts) > limit:  # too many to embed up front: the feature reads 0 and the model leans on the rest
             keys, texts = [], []
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # like lengths batch with little padding
-        vectors = EmbeddingCache(cache, embedder).embed([texts[i] for i in order]) if texts else np.zeros((0, 1))
+        vectors = _embed(cache, embedder, [texts[i] for i in order]) if texts else np.zeros((0, 1))
         self._row = {keys[i]: row for row, i in enumerate(order)}
         self._vectors = vectors
 
     def similarity(self, doc_id: str, start: int, question: np.ndarray) -> float:
         row = self._row.get((doc_id, start))
         return float(self._vectors[row] @ question) if row is not None else 0.0
+
+
+def _embed(cache: Path, embedder: Embedder, texts: list[str]) -> np.ndarray:
+    store = EmbeddingCache(cache, embedder)
+    try:
+        return store.embed(texts)
+    finally:
+        store.close()

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import tempfile
-from dataclasses import asdict, dataclass, field
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import chromadb
 import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 
+from bot.catalog import Catalog, ChunkRecord, DocRecord
 from bot.config import Settings
-from bot.corpus import DocMeta
 from bot.embeddings import Embedder
 
+__all__ = ["Catalog", "ChunkRecord", "DocRecord", "StoreError", "VectorStore", "index_is_sound", "mark_sound"]
 log = logging.getLogger(__name__)
-CATALOG_VERSION = 1
+T = TypeVar("T")
 
 
 class StoreError(RuntimeError):
@@ -61,6 +61,10 @@ def make_client(settings: Settings) -> chromadb.api.ClientAPI:
     if not server:
         path = settings.data_dir / "chroma"
         path.mkdir(parents=True, exist_ok=True)
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        # A fresh client sees what other processes wrote (a cached one keeps its own in-memory index).
+        SharedSystemClient._identifier_to_system.pop(str(path), None)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     url = urlparse(server)
     try:
@@ -71,7 +75,7 @@ def make_client(settings: Settings) -> chromadb.api.ClientAPI:
             settings=chroma_settings,
         )
     except Exception as exc:
-        raise StoreError(f"cannot reach the Chroma server at {server}: {exc}") from exc
+        raise StoreError(f"cannot reach the Chroma server at {server}") from exc
 
 
 class VectorStore:
@@ -79,6 +83,7 @@ class VectorStore:
 
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self.name = f"reports-{embedder.id}"
+        self._remote = bool(settings.chroma_server)
         self._server = settings.chroma_server or str(settings.data_dir / "chroma")
         try:
             self._collection = make_client(settings).get_or_create_collection(
@@ -91,22 +96,39 @@ class VectorStore:
         except Exception as exc:
             raise StoreError(f"cannot open the Chroma index at {self._server}: {exc}") from exc
 
+    def _call(self, fn: Callable[[], T]) -> T:
+        """One line instead of a traceback when the store goes away mid-session."""
+        try:
+            return fn()
+        except Exception as exc:
+            if self._remote:
+                raise StoreError(f"cannot reach the Chroma server at {self._server}") from exc
+            raise StoreError(f"the Chroma index at {self._server} failed: {_first_line(exc)}") from exc
+
     def upsert(self, ids: list[str], vectors: np.ndarray, texts: list[str], metas: list[dict]) -> None:
         for lo in range(0, len(ids), 1000):
             hi = lo + 1000
-            self._collection.upsert(
-                ids=ids[lo:hi], embeddings=vectors[lo:hi], documents=texts[lo:hi], metadatas=metas[lo:hi]
+            self._call(
+                lambda lo=lo, hi=hi: self._collection.upsert(
+                    ids=ids[lo:hi], embeddings=vectors[lo:hi], documents=texts[lo:hi], metadatas=metas[lo:hi]
+                )
             )
 
     def delete(self, ids: list[str]) -> None:
         for lo in range(0, len(ids), 1000):
-            self._collection.delete(ids=ids[lo : lo + 1000])
+            self._call(lambda lo=lo: self._collection.delete(ids=ids[lo : lo + 1000]))
 
     def ids(self) -> set[str]:
-        return set(self._collection.get(include=[])["ids"])
+        return set(self._call(lambda: self._collection.get(include=[]))["ids"])
+
+    def records(self, doc_id: str) -> list[dict[str, Any]]:
+        """The chunks of one report as stored: id, text and metadata (offsets, section, tokens)."""
+        got = self._call(lambda: self._collection.get(where={"doc_id": doc_id}, include=["metadatas", "documents"]))
+        rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        return [{"id": i, "text": t, "metadata": m} for i, t, m in rows]
 
     def count(self) -> int:
-        return self._collection.count()
+        return self._call(self._collection.count)
 
     def query(self, vector: np.ndarray, n: int, doc_ids: list[str] | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) best first, optionally only within some documents."""
@@ -116,106 +138,67 @@ class VectorStore:
         if doc_ids is not None:
             where = {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": doc_ids}}
         n = min(n, max(self.count(), 1))
-        res = self._collection.query(query_embeddings=[vector], n_results=n, where=where, include=["distances"])
+        res = self._call(
+            lambda: self._collection.query(query_embeddings=[vector], n_results=n, where=where, include=["distances"])
+        )
         return [(cid, 1.0 - dist) for cid, dist in zip(res["ids"][0], res["distances"][0], strict=True)]
 
 
-@dataclass
-class ChunkRecord:
-    chunk_id: str
-    doc_id: str
-    section: str
-    start: int
-    end: int
-    tokens: list[str] = field(default_factory=list)
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
-@dataclass
-class DocRecord:
-    meta: DocMeta
-    text: str
-    content_hash: str
-    origin: str  # the file it came from, so removed files can leave the index
-    chunk_ids: list[str] = field(default_factory=list)
+_CHECK = """
+import sqlite3, sys
+folder = sys.argv[1]
+db = sqlite3.connect("file:" + folder + "/chroma.sqlite3?mode=ro", uri=True)
+if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+    sys.exit(3)
+for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
+    for _ in db.execute('SELECT * FROM "' + table.replace('"', '""') + '"'):  # text columns decode strictly
+        pass
+db.close()
+import chromadb
+client = chromadb.PersistentClient(path=folder, settings=chromadb.Settings(anonymized_telemetry=False))
+for name in sys.argv[2:]:
+    try:
+        col = client.get_collection(name)
+    except Exception:
+        continue
+    n = col.count()
+    col.get(include=["metadatas", "documents"])
+    if n:
+        vector = col.peek(1)["embeddings"][0]
+        col.query(query_embeddings=[vector], n_results=min(n, 10))
+"""
 
 
-class Catalog:
-    """Documents (cleaned text, metadata) and chunk records: the source of truth for what is indexed.
+def _stamp(folder: Path) -> str:
+    parts = [folder / "chroma.sqlite3", folder / "chroma.sqlite3-wal"]
+    return ";".join(f"{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in parts if p.exists())
 
-    Written atomically after Chroma has the vectors, so an interrupted ingest never exposes a
-    half-ingested document: chunks are visible only once the catalog names them.
-    """
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.docs: dict[str, DocRecord] = {}
-        self.chunks: dict[str, ChunkRecord] = {}
+def mark_sound(folder: Path) -> None:
+    """Record that the index as it is now was written by us (a later check only runs if it changes)."""
+    if (folder / "chroma.sqlite3").exists():
+        (folder / ".bot-checked").write_text(_stamp(folder), encoding="utf-8")
 
-    @classmethod
-    def load(cls, path: Path) -> Catalog:
-        catalog = cls(path)
-        if not path.exists():
-            return catalog
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("version") != CATALOG_VERSION:
-                raise ValueError(f"catalog version {data.get('version')}")
-            catalog._fill(data)
-        except (ValueError, KeyError, TypeError) as exc:
-            log.warning("index catalog %s is unreadable (%s); it will be rebuilt from the reports", path, exc)
-            return cls(path)
-        return catalog
 
-    def _fill(self, data: dict) -> None:
-        for d in data["docs"]:
-            self.docs[d["meta"]["doc_id"]] = DocRecord(
-                DocMeta(**d["meta"]), d["text"], d["content_hash"], d["origin"], d["chunk_ids"]
-            )
-        for c in data["chunks"]:
-            self.chunks[c["chunk_id"]] = ChunkRecord(**c)
-
-    def save(self) -> None:
-        data = {
-            "version": CATALOG_VERSION,
-            "docs": [
-                {
-                    "meta": d.meta.model_dump(),
-                    "text": d.text,
-                    "content_hash": d.content_hash,
-                    "origin": d.origin,
-                    "chunk_ids": d.chunk_ids,
-                }
-                for d in self.docs.values()
-            ],
-            "chunks": [asdict(c) for c in self.chunks.values()],
-        }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".catalog-")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
-
-    def copy(self) -> Catalog:
-        """A catalog an ingest can change while questions are answered from this one."""
-        other = Catalog(self.path)
-        other.docs, other.chunks = dict(self.docs), dict(self.chunks)
-        return other
-
-    def put(self, doc: DocRecord, chunks: list[ChunkRecord]) -> None:
-        self.remove(doc.meta.doc_id)
-        doc.chunk_ids = [c.chunk_id for c in chunks]
-        self.docs[doc.meta.doc_id] = doc
-        self.chunks.update({c.chunk_id: c for c in chunks})
-
-    def remove(self, doc_id: str) -> list[str]:
-        old = self.docs.pop(doc_id, None)
-        if old is None:
-            return []
-        for cid in old.chunk_ids:
-            self.chunks.pop(cid, None)
-        return old.chunk_ids
-
-    def chunk_text(self, chunk: ChunkRecord) -> str:
-        return self.docs[chunk.doc_id].text[chunk.start : chunk.end]
+def index_is_sound(folder: Path, collection: str) -> bool:
+    """Chroma's files read end to end in a child process: sqlite's quick_check, every row, and a query.
+    Damage that makes Chroma's Rust core panic (an abort, not an exception) only fails the child."""
+    if not (folder / "chroma.sqlite3").exists():
+        return True
+    stamp = folder / ".bot-checked"
+    if stamp.exists() and stamp.read_text(encoding="utf-8") == _stamp(folder):
+        return True
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", _CHECK, str(folder), collection], capture_output=True, timeout=600
+        )
+    except subprocess.TimeoutExpired:
+        return False
+    if result.returncode == 0:
+        mark_sound(folder)
+    return result.returncode == 0

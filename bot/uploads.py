@@ -27,10 +27,8 @@ def sniff(data: bytes) -> str:
         except zipfile.BadZipFile:
             return "binary"
         return "docx" if "word/document.xml" in names else "binary"
-    if b"\x00" in data[:4096]:
-        return "binary"
     try:
-        text = decode_bytes(data[:65536], "upload")
+        text = decode_bytes(data[:65536], "upload")  # UTF-16/32 text has NUL bytes and is still text
     except CorpusError:
         return "binary"
     return "html" if re.search(r"<(html|body|p|div|br)\b", text[:4096], re.I) else "txt"

@@ -201,7 +201,7 @@ def test_cli_json_says_why_it_fell_back(fake: FakeOpenAI, bot: Bot) -> None:
 
 def test_broken_prompt_fails_at_load(tmp_path: Path) -> None:
     for name in ("system", "answer", "condense"):
-        (tmp_path / f"{name}.md").write_text((ROOT / "prompts" / f"{name}.md").read_text(encoding="utf-8"))
+        (tmp_path / f"{name}.md").write_text((ROOT / "bot" / "prompts" / f"{name}.md").read_text(encoding="utf-8"))
     load_prompts(tmp_path)  # the shipped prompts load
     (tmp_path / "answer.md").write_text("段落：{passages}\n问题：{questoin}", encoding="utf-8")
     with pytest.raises(PromptError, match="unknown placeholders \\['questoin'\\]"):

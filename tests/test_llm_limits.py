@@ -122,7 +122,7 @@ def test_the_servers_tokenizer_lets_more_passages_in(bot: Bot, fake: FakeOpenAI)
 
 
 def test_the_estimate_errs_high_for_chinese() -> None:
-    text = (ROOT / "prompts" / "system.md").read_text(encoding="utf-8")
+    text = (ROOT / "bot" / "prompts" / "system.md").read_text(encoding="utf-8")
     assert estimate_tokens("信用调解") == 8 and estimate_tokens(text) > len(text) * 0.9
 
 

@@ -125,8 +125,18 @@ def test_feedback_is_appended_to_a_jsonl_log(fresh_settings: Settings) -> None:
     assert entries[0]["citations"] and "103" in entries[0]["answer"]
 
 
-def test_app_builds(bot: Bot) -> None:
-    assert build_app(bot) is not None
+def test_app_has_its_chat_filters_and_upload(bot: Bot) -> None:
+    import gradio as gr
+
+    parts = list(build_app(bot).blocks.values())
+    by_id = {p.elem_id: p for p in parts if getattr(p, "elem_id", None)}
+    assert isinstance(by_id["chat"], gr.Chatbot)
+    assert by_id["question"].max_length == bot.settings.max_question_chars
+    dropdowns = {p.label: [str(c) for c in p.choices] for p in parts if isinstance(p, gr.Dropdown)}
+    assert any("环翠区" in choice for choice in dropdowns["地区 Region"])
+    assert any("2023" in choice for choice in dropdowns["年份 Year"])
+    (upload,) = [p for p in parts if isinstance(p, gr.File)]
+    assert set(upload.file_types) >= {".txt", ".pdf", ".docx"}
 
 
 def test_chat_streams_llm_tokens_and_lists_only_configured_backends(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
