@@ -25,7 +25,7 @@ CHECKS = [
     ("which counties piloted the credit plus mediation mechanism", "Huancui"),
     ("缙云县2023年办理了多少件法律援助案件？", "469"),
     ("钟楼区三级调解组织共调解案件多少件？", "6578"),
-    ("缙云县2023年的财政预算总额是多少？", "没有找到"),
+    ("缙云县2023年的财政预算总额是多少？", "报告中没有"),
 ]
 MAX_REQUESTS = 20_000
 

@@ -322,11 +322,23 @@ class Bot:
         if len(question) > self.settings.max_question_chars:
             limit = self.settings.max_question_chars
             return f"问题太长（上限 {limit} 字）。The question is too long (limit {limit} characters)."
+        if _OTHER_LATIN.search(question) and not _CJK.search(question):
+            return "请用中文或英文提问。Please ask in Chinese or English."
         return None
+
+
+# Terminal colour codes and script or style blocks carry no words of a question: out before it is read.
+_NOT_WORDS = re.compile(
+    r"\x1b\[[0-9;?]*[A-Za-z]|<(script|style)\b[^>]*>.*?</\1\s*>|</?[a-zA-Z][^<>]{0,200}>", re.I | re.S
+)
+# Latin letters with accents and no Chinese: Spanish, French…; the bot reads Chinese and English only.
+_OTHER_LATIN = re.compile(r"[¿¡]|[À-ÖØ-öø-ɏ]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def clean_question(text: str) -> str:
     """Control characters (and other invisible ones) out, whitespace folded; emoji and all scripts stay."""
+    text = _NOT_WORDS.sub(" ", text)
     text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text)
     return re.sub(r"\s+", " ", text).strip()
 

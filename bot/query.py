@@ -209,6 +209,8 @@ def plan_query(
     plan.refusal = plan.refusal or _unknown_place(standalone, hits)
     if not asked:
         plan.refusal = plan.refusal or Refusal("instruction")
+    if not plan.terms and not plan.unmapped and not hits:
+        plan.refusal = plan.refusal or Refusal("unsure")  # “？？？”: nothing asked that a passage could hold
     if filters:
         _apply_filters(plan, filters, regions, metas)
     _apply_grammar(plan)

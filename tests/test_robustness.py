@@ -56,11 +56,7 @@ _ANSWER_LAYER = "answer layer (issue 10): "
             JINYUN_LAWYERS,
             marks=pytest.mark.xfail(strict=True, reason=_ANSWER_LAYER + "traditional characters are not folded"),
         ),
-        pytest.param(
-            "<script>alert(1)</script>缙云县有多少律师？",
-            JINYUN_LAWYERS,
-            marks=pytest.mark.xfail(strict=True, reason=_ANSWER_LAYER + "markup before a question makes it refused"),
-        ),
+        ("<script>alert(1)</script>缙云县有多少律师？", JINYUN_LAWYERS),  # markup is dropped before reading
         pytest.param(
             "1 OR 1=1",
             None,
