@@ -10,11 +10,11 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bot.backends import Backend, Found, Request, make_backend, with_notices
-from bot.chain import MAX_PASSAGES, ReportRetriever
 from bot.config import Settings, get_settings
 from bot.crosslingual import TermMap
 from bot.deadline import Deadline
@@ -26,6 +26,7 @@ from bot.index import ingest_done, is_stale, legacy_origins, open_catalog, open_
 from bot.ingest import Ingestor, IngestReport, Progress, kept_folder
 from bot.locks import IngestLock, Marker
 from bot.models import Answer
+from bot.passages import MAX_PASSAGES
 from bot.query import Filters, QueryPlan, RegionIndex, plan_query
 from bot.retrieve import Hit, HybridRetriever
 from bot.sentence_vectors import SentenceVectors
@@ -33,6 +34,9 @@ from bot.shared import SharedCatalog, pull
 from bot.store import Catalog
 from bot.text import add_words, normalise
 from bot.uploads import UploadError, store_upload
+
+if TYPE_CHECKING:
+    from bot.chain import ReportRetriever
 
 log = logging.getLogger(__name__)
 History = list[tuple[str, str]] | list[list[str]] | None
@@ -314,6 +318,8 @@ class Bot:
     def as_retriever(self, filters: Filters | None = None, k: int = MAX_PASSAGES) -> ReportRetriever:
         """The hybrid retriever and relevance gate as a langchain retriever: up to `k` passages as Documents,
         evidence first; none when nothing relevant was found."""
+        from bot.chain import ReportRetriever  # langchain loads only for callers that want a retriever
+
         return ReportRetriever(bot=self, filters=filters, k=k)
 
     def _check(self, question: str) -> str | None:

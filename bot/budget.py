@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from bot.chain import Passage
+from bot.passages import Passage
 from bot.store import Catalog
 
 # Without the model's tokenizer: generous per-character costs. Chinese costs 0.6-1 token a character in

@@ -50,9 +50,12 @@ def open_store(settings: Settings, embedder: Embedder, progress: Progress) -> Ve
     folder = settings.data_dir / "chroma"
     if index_is_sound(folder, f"reports-{embedder.id}"):
         try:
-            return VectorStore(settings, embedder)
+            store = VectorStore(settings, embedder)
         except StoreError:
             pass
+        else:
+            mark_sound(folder)  # opening rewrites Chroma's own bookkeeping: remember the index as it is now
+            return store
     broken = settings.data_dir / f"chroma.broken-{int(time.time() * 1000)}"
     progress(f"The index at {folder} is unreadable; moved to {broken}, rebuilding.")
     shutil.move(str(folder), broken)

@@ -83,3 +83,35 @@ def test_region_and_year_options(env: dict[str, str]) -> None:
     result = _bot(env, "ask", "法律援助案件办理了多少件？", "--json", "--region", "钟楼", "--year", "2023")
     data = json.loads(result.stdout)
     assert data["citations"][0]["doc_id"] == "004_6dbec4c0adf09e2a" and "476" in data["answer"]
+
+
+HEAVY = ("gradio", "torch", "sentence_transformers", "langchain_core", "langchain_openai", "openai")
+_ASK_AND_LIST = """
+import sys
+from bot.cli import main
+sys.argv = ["bot", "ask", sys.argv[1], "--json"]
+try:
+    main()
+finally:
+    print("LOADED", [m for m in {heavy!r} if m in sys.modules])
+"""
+
+
+def test_an_extractive_ask_imports_no_ui_model_or_llm_stack(env: dict[str, str]) -> None:
+    """A CLI question on the default backend needs none of gradio, torch or langchain: a cold start pays for
+    what it imports."""
+    code = _ASK_AND_LIST.format(heavy=HEAVY)
+    result = subprocess.run(
+        [sys.executable, "-c", code, "缙云县现有律师多少人？"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    answer, loaded = result.stdout.rsplit("LOADED", 1)
+    assert "103" in json.loads(answer)["answer"]
+    assert loaded.strip() == "[]"
+
+
+def test_import_bot_api_alone_is_light() -> None:
+    code = f"import sys, bot.api; print([m for m in {HEAVY!r} if m in sys.modules])"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
