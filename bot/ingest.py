@@ -7,12 +7,16 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from bot.catalog import CatalogWriter, ChunkRecord, DocRecord
-from bot.chunking import chunk_document
+from bot.chunking import Chunk, chunk_document
 from bot.config import Settings
 from bot.corpus import CorpusError, Document, doc_id_for, document_from_bytes, read_manifest, report_files
 from bot.embeddings import EmbeddingCache
@@ -43,6 +47,20 @@ class IngestReport:
             f"{len(self.unchanged)} unchanged, {len(self.failed)} failed; {self.chunks} chunks indexed "
             f"in {self.seconds:.1f} s"
         )
+
+
+@dataclass
+class Prepared:
+    """One report chunked and tokenised, waiting for its vectors."""
+
+    doc: Document
+    chunks: list[Chunk]
+    metas: list[dict]
+    records: list[ChunkRecord]
+
+    @property
+    def texts(self) -> list[str]:
+        return [c.embed_text for c in self.chunks]
 
 
 def kept_folder(settings: Settings) -> Path:
@@ -169,17 +187,31 @@ class Ingestor:
         # Region names are jieba words before any chunk is tokenised, so tokens never depend on order.
         metas = [d.meta for d in todo.values()] + self.writer.metas()
         add_words(sorted({w for m in metas for w in (m.county, m.city) if w}))
-        for i, entry in enumerate(sorted(entries.values(), key=lambda e: e.doc_id), start=1):
-            if entry.doc_id in todo:
-                self._index_one(entry, todo[entry.doc_id], entry.doc_id in committed, report)
-            elif committed.get(entry.doc_id) == entry.version:
-                report.unchanged.append(entry.doc_id)
-            self.progress(f"[{i}/{len(entries)}] {entry.doc_id}")
+        self._embed_and_commit(entries, todo, committed, report)
         for doc_id in sorted(set(committed) - set(entries) - self._others(committed)):
             self.store.delete(self.writer.remove(doc_id))
             if self.shared is not None:
                 self.shared.remove(doc_id)
             report.removed.append(doc_id)
+
+    def _embed_and_commit(
+        self, entries: dict[str, Entry], todo: dict[str, Document], committed: dict[str, str], report: IngestReport
+    ) -> None:
+        # The embedder is the bottleneck: it works on one report in its own thread (its native code releases
+        # the GIL) while this thread chunks and tokenises the next and commits the one before.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as embedder:
+            ahead: deque[tuple[Entry, Prepared, Future[np.ndarray]]] = deque()
+            for i, entry in enumerate(sorted(entries.values(), key=lambda e: e.doc_id), start=1):
+                if entry.doc_id in todo:
+                    prepared = self._prepare(todo[entry.doc_id])
+                    ahead.append((entry, prepared, embedder.submit(self.cache.embed, prepared.texts)))
+                elif committed.get(entry.doc_id) == entry.version:
+                    report.unchanged.append(entry.doc_id)
+                while len(ahead) > 1:
+                    self._commit(*ahead.popleft(), committed, report)
+                self.progress(f"[{i}/{len(entries)}] {entry.doc_id}")
+            while ahead:
+                self._commit(*ahead.popleft(), committed, report)
 
     def _others(self, committed: dict[str, str]) -> set[str]:
         """Server mode: reports another machine published are not this machine's to remove."""
@@ -197,9 +229,8 @@ class Ingestor:
         doc.meta.source = entry.origin
         return doc
 
-    def _index_one(self, entry: Entry, doc: Document, known: bool, report: IngestReport) -> None:
+    def _prepare(self, doc: Document) -> Prepared:
         chunks = chunk_document(doc.doc_id, doc.text, self.settings.chunk_chars)
-        vectors = self.cache.embed([c.embed_text for c in chunks])
         metas = [_chroma_meta(doc, c.section, c.start, c.end) for c in chunks]
         records = [
             ChunkRecord(c.chunk_id, doc.doc_id, c.section, c.start, c.end, tokenize(c.embed_text)) for c in chunks
@@ -207,13 +238,24 @@ class Ingestor:
         if self.shared is not None:  # replicas read chunk tokens from the server
             for meta, record in zip(metas, records, strict=True):
                 meta["tokens"] = json.dumps(record.tokens, ensure_ascii=False)
-        self.store.upsert([c.chunk_id for c in chunks], vectors, [c.text for c in chunks], metas)
+        return Prepared(doc, chunks, metas, records)
+
+    def _commit(
+        self,
+        entry: Entry,
+        prepared: Prepared,
+        vectors: Future[np.ndarray],
+        committed: dict[str, str],
+        report: IngestReport,
+    ) -> None:
+        doc, chunks = prepared.doc, prepared.chunks
+        self.store.upsert([c.chunk_id for c in chunks], vectors.result(), [c.text for c in chunks], prepared.metas)
         record = DocRecord(doc.meta, doc.text, entry.version, entry.origin)
-        stale = self.writer.put(record, records)
+        stale = self.writer.put(record, prepared.records)
         if self.shared is not None:
             self.shared.put(record)
         self.store.delete(stale)  # only after the commit: the committed catalog never names a missing vector
-        (report.updated if known else report.added).append(doc.doc_id)
+        (report.updated if entry.doc_id in committed else report.added).append(doc.doc_id)
         report.chunks += len(chunks)
 
     def _drop_orphans(self) -> None:
