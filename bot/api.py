@@ -54,6 +54,7 @@ class Bot:
         self.store = open_store(self.settings, self.embedder, progress)
         self.shared = SharedCatalog(self.settings, self.embedder) if self.settings.chroma_server else None
         self._shared_generation = -1
+        self.built: IngestReport | None = None  # what opening the bot had to index (first run, repair)
         self.catalog = open_catalog(self.settings, self.embedder, progress)
         self._start()
         watch(self)
@@ -64,7 +65,7 @@ class Bot:
         if IngestLock(data).busy():
             if not self.catalog.docs:
                 say("Another process is building the index; waiting for it…")
-                self.ingest()
+                self.built = self.ingest()
             else:
                 say("Another process is ingesting; answering from the last committed index meanwhile.")
                 self._reload()
@@ -73,7 +74,7 @@ class Bot:
             paths, follow = Marker(data).paths()
             say("The last ingest was interrupted; finishing it…")
             self._reload()
-            self.ingest(paths, follow_links=follow)
+            self.built = self.ingest(paths, follow_links=follow)
             return
         if self.shared is not None and self._pull():
             self._reload(open_catalog(self.settings, self.embedder, say))
@@ -82,7 +83,7 @@ class Bot:
         kept = len(list(kept_folder(self.settings).glob("*.json")))
         if legacy or not self.catalog.docs or kept != len(self.catalog.docs) or self._vectors_missing():
             say("Building the index from the reports (first run, or the index is incomplete)…")
-            self.ingest(legacy)
+            self.built = self.ingest(legacy)
         else:
             self._reload()
 

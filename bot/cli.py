@@ -66,6 +66,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         print(f"bot: no such file or folder: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
     bot = Bot(progress=lambda msg: print(msg, file=sys.stderr))
+    if bot.built is not None:  # opening the bot indexed the seeds (first run): say what that did
+        print(bot.built.summary())
+        if not args.paths:
+            return 0
     report = bot.ingest(args.paths, follow_links=args.follow_links)  # each skipped file is said once, as it happens
     print(report.summary())
     return 0

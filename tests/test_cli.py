@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from tests.conftest import CREDIT_DOC
+from tests.conftest import CREDIT_DOC, SEEDS
 
 KEYS = {"answer", "refused", "backend", "citations", "retrieved", "latency_ms", "changes", "notice", "fallback"}
 CITATION_KEYS = {"n", "doc_id", "title", "region", "section", "start", "end", "text"}
@@ -63,6 +63,17 @@ def test_ingest_prints_progress_and_summary(env: dict[str, str], tmp_path: Path)
     result = _bot(env, "ingest", str(extra))
     assert result.returncode == 0, result.stderr
     assert "1 added" in result.stdout and "[6/6]" in result.stderr
+
+
+def test_ingest_into_an_empty_folder_reports_what_it_indexed(tmp_path: Path) -> None:
+    """The first run indexes the seeds while opening; the summary says so, not "0 added, 1 unchanged"."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(sorted(SEEDS.glob("*.txt"))[0], seeds)
+    env = {**os.environ, "BOT_DATA_DIR": str(tmp_path / "data"), "BOT_SEEDS_DIR": str(seeds)}
+    result = _bot({**env, "BOT_EMBEDDER": "use-multilingual"}, "ingest")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("1 added") and "0 chunks" not in result.stdout
 
 
 @pytest.mark.parametrize(
