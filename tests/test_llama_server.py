@@ -54,21 +54,34 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
-    log = (tmp_path_factory.mktemp("llama") / "server.log").open("w")
+    log_path = tmp_path_factory.mktemp("llama") / "server.log"
+    log = log_path.open("w")
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(_gguf()), "--n_ctx", "4096"]
     proc = subprocess.Popen([*cmd, "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        for _ in range(240):
-            try:
-                if httpx.get(f"{url}/models", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+        _wait_until_up(url, proc, log_path)
         yield url
+        assert proc.poll() is None, f"llama_cpp.server died during the tests:\n{_tail(log_path)}"
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen, log_path: Path) -> None:
+    for _ in range(240):
+        if proc.poll() is not None:
+            break
+        try:
+            if httpx.get(f"{url}/models", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    pytest.fail(f"llama_cpp.server did not come up:\n{_tail(log_path)}")
+
+
+def _tail(log_path: Path) -> str:
+    return log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
 
 
 @pytest.fixture(scope="module")
@@ -115,4 +128,5 @@ def test_every_question_fits_and_fallbacks_are_counted(real: Bot, tmp_path: Path
     use = summary["llm"]["openai"]
     print(f"\nllm use on {len(questions)} questions: {json.dumps(use, ensure_ascii=False)}")
     assert CONTEXT_EXCEEDED not in use["fallback_reasons"]
+    assert "connection failed" not in use["fallback_reasons"]  # the server stayed up: every answer was tried
     assert use["from_model"] + use["fallbacks"] + use["no_model_call"] == len(questions)
