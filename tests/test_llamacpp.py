@@ -78,10 +78,13 @@ def test_answers_with_context_batch_and_threads_set(llama: Bot) -> None:
 
 
 def test_deadline_stops_the_local_model(llama: Bot) -> None:
-    FakeLlama.evaluating = 4.0
     backend = llama.backend("llamacpp")
     model = backend.provider.llama
-    llama.settings = llama.settings.model_copy(update={"llm_timeout": 1.0})
+    llama.answer(CREDIT_Q)  # warm: on a loaded machine a cold search alone could outlast the deadline below
+    model.done.clear()
+    model.generated = 0
+    FakeLlama.evaluating = 6.0
+    llama.settings = llama.settings.model_copy(update={"llm_timeout": 2.0})
     first = llama.answer(CREDIT_Q)
     assert first.fallback == "timed out" and first.citations  # the extractive answer, at the deadline
     second = llama.answer(CREDIT_Q)  # the model is still busy with the first: this one does not queue
