@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from bot.answer import period_label
 from bot.ingest import kept_folder
 from bot.sources import ADDED, Kept
+from bot.uploads import discard_upload, original_name
 
 if TYPE_CHECKING:
     from bot.api import Bot
@@ -44,7 +45,7 @@ def list_reports(bot: Bot) -> list[ReportInfo]:
                 period_label(meta, "zh"),
                 len(record.chunk_ids),
                 bool(entry and entry.kind == ADDED),
-                entry.name if entry else "",
+                original_name(Path(entry.origin)) if entry and entry.kind == ADDED else (entry.name if entry else ""),
                 added,
             )
         )
@@ -65,6 +66,6 @@ def remove_upload(bot: Bot, doc_id: str) -> ReportInfo:
     kept.remove(doc_id)
     uploads = (bot.settings.data_dir / "uploads").absolute()
     if entry is not None and Path(entry.origin).parent == uploads:  # never a file outside the bot's own folder
-        Path(entry.origin).unlink(missing_ok=True)
+        discard_upload(Path(entry.origin))
     bot.ingest()  # the index follows the kept reports: the removed one leaves the catalog and the vectors
     return info

@@ -72,6 +72,8 @@ class ChatUI:
                 if isinstance(item, Answer):
                     yield self._final(message, chat, turns, item, header)
                     return
+                if not item:
+                    continue  # an empty token changes nothing on screen
                 draft += item
                 yield [*chat[:-1], _assistant(render_draft(header, draft))], turns
         except Exception:  # the user sees a short message; the log keeps the traceback

@@ -59,7 +59,26 @@ def store_upload(folder: Path, name: str, data: bytes) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"upload_{uuid.uuid4().hex[:12]}{suffix}"
     path.write_bytes(data)
+    _name_file(path).write_text(name, encoding="utf-8")
     return path
+
+
+def _name_file(path: Path) -> Path:
+    """The user's own file name, kept beside the upload: lists and messages say it, never the generated one."""
+    return path.with_name(f"{path.name}.name")
+
+
+def original_name(path: Path) -> str:
+    try:
+        return _name_file(path).read_text(encoding="utf-8").strip() or path.name
+    except OSError:
+        return path.name
+
+
+def discard_upload(path: Path) -> None:
+    """An upload refused or removed leaves nothing behind."""
+    path.unlink(missing_ok=True)
+    _name_file(path).unlink(missing_ok=True)
 
 
 # The reasons uploads are refused (here, in parsing, in ingest), said in Chinese as well.
