@@ -27,6 +27,9 @@ def record_feedback(path: Path, message_id: str, rating: str, comment: str, rate
         lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
         kept = [line for line in lines if _id_of(line) != message_id]
         replaced = len(kept) != len(lines)
+        earlier = [json.loads(line) for line in lines if _id_of(line) == message_id]
+        if earlier and not entry["comment"]:  # changing one's mind about the rating does not take back the comment
+            entry["comment"] = earlier[-1].get("comment", "")
         _write_atomic(path, "".join(f"{line}\n" for line in [*kept, json.dumps(entry, ensure_ascii=False)]))
     return {**entry, "replaced": replaced}
 

@@ -124,6 +124,8 @@ def test_feedback_keeps_one_line_per_answer_and_names_it(fresh_settings: Setting
     assert not first["replaced"] and not second["replaced"] and again["replaced"]
     assert [(e["message_id"], e["rating"], e["turn"]) for e in entries] == [("m2", "down", 2), ("m1", "down", 1)]
     assert entries[1]["comment"] == "改主意了" and entries[1]["question"] == "缙云县有多少律师？"
+    record_feedback(path, "m2", "up", "", {"turn": 2, "question": "临海呢？"})
+    assert [json.loads(line)["comment"] for line in path.read_text(encoding="utf-8").splitlines()] == ["改主意了", ""]
 
 
 def test_app_has_its_chat_filters_and_upload(bot: Bot) -> None:
