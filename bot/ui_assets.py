@@ -57,9 +57,9 @@ text-decoration:none;color:var(--fz-text)}
 #examples button{padding:.15rem .5rem !important;font-size:.85rem}
 @media (max-width: 768px){
   #viewer-panel{display:none !important}
-  body.viewer-open #viewer-panel{display:flex !important;position:fixed;inset:0;z-index:1500;padding:.5rem;
+  #viewer-panel.open{display:flex !important;position:fixed;inset:0;z-index:1500;padding:.5rem;
     background:var(--body-background-fill);overflow:hidden}
-  body.viewer-open #viewer iframe{height:calc(100vh - 5rem)}
+  #viewer-panel.open #viewer iframe{height:calc(100vh - 5rem)}
   #viewer-back{display:block}
   .bar-row{grid-template-columns:6rem 1fr auto}
 }
@@ -72,6 +72,9 @@ JS = """
 <script>
 (() => {
   const narrow = () => matchMedia('(max-width: 768px)').matches;
+  // Gradio scopes custom CSS inside media queries to its container, so the phone overlay is a class on the panel.
+  const panel = (open) => {
+    const p = document.getElementById('viewer-panel'); if (p) p.classList.toggle('open', open); };
   let pop = null, popFor = null, hideTimer = null;
   const hide = () => { if (pop) { pop.remove(); pop = null; popFor = null; } };
   const show = (a, withButton) => {
@@ -100,10 +103,10 @@ JS = """
     const url = href.split('#')[0];
     frame.onload = () => scrollToHit(frame);
     if (frame.src === url) scrollToHit(frame); else frame.src = url;
-    document.body.classList.add('viewer-open');
+    panel(true);
   };
   window.fzCloseViewer = (blank) => {
-    document.body.classList.remove('viewer-open');
+    panel(false);
     const frame = document.querySelector('#viewer iframe');
     if (blank && frame) frame.src = 'about:blank';
     hide();
@@ -124,7 +127,9 @@ JS = """
   });
   document.addEventListener('mouseout', (e) => {
     const a = e.target.closest && e.target.closest('a.cite[data-preview]');
-    if (a && popFor === a) { clearTimeout(hideTimer); hideTimer = setTimeout(hide, 250); }
+    // A tapped preview stays until the next tap: touch screens send a mouseout right after the tap.
+    if (a && popFor === a && !pop.querySelector('button')) {
+      clearTimeout(hideTimer); hideTimer = setTimeout(hide, 250); }
   });
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape') window.fzCloseViewer(false); });
 })();

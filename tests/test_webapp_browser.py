@@ -263,7 +263,10 @@ def test_uploads_show_progress_and_stay_after_reload_and_restart(browser: Browse
 
 
 def _region_options(page: Page) -> set[str]:
+    page.locator("#question textarea").wait_for()
+    page.wait_for_timeout(500)  # the page's load event refreshes the lists
     page.locator("#region input").click()
-    options = page.locator("ul.options li").all_inner_texts()
+    page.get_by_role("option").first.wait_for(timeout=10_000)
+    options = [o.replace("✓", "") for o in page.get_by_role("option").all_inner_texts()]
     page.keyboard.press("Escape")
     return {o.split()[0] for o in options if o.strip()}
