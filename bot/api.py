@@ -33,7 +33,7 @@ from bot.sentence_vectors import SentenceVectors
 from bot.shared import SharedCatalog, pull
 from bot.store import Catalog
 from bot.text import add_words, normalise
-from bot.uploads import UploadError, store_upload
+from bot.uploads import UploadError, discard_upload, store_upload
 
 if TYPE_CHECKING:
     from bot.chain import ReportRetriever
@@ -166,7 +166,7 @@ class Bot:
         report = self.ingest([path], progress)
         failed = dict(report.failed).get(path.name)
         if failed or not (report.added or report.updated):
-            path.unlink(missing_ok=True)
+            discard_upload(path)
             raise UploadError(f"{name}: {failed or 'nothing new to index'}".replace(path.name, name))
         return report
 

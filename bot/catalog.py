@@ -116,7 +116,7 @@ def check_shape(db: sqlite3.Connection, thorough: bool = False) -> None:
             raise CatalogDamaged(f"tables {sorted(tables)}, version {version}")
         if thorough and db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
             raise CatalogDamaged("quick_check failed")
-        db.execute('SELECT doc_id, meta, text, content_hash, origin FROM docs LIMIT 1').fetchall()
+        db.execute("SELECT doc_id, meta, text, content_hash, origin FROM docs LIMIT 1").fetchall()
         db.execute('SELECT chunk_id, doc_id, section, start, "end", tokens FROM chunks LIMIT 1').fetchall()
     except sqlite3.DatabaseError as exc:
         raise CatalogDamaged(str(exc)) from exc
@@ -357,7 +357,5 @@ class _Transaction:
         if kind is not None:
             self._db.execute("ROLLBACK")
             return
-        self._db.execute(
-            "INSERT INTO state VALUES ('generation', 1) ON CONFLICT(key) DO UPDATE SET value = value + 1"
-        )
+        self._db.execute("INSERT INTO state VALUES ('generation', 1) ON CONFLICT(key) DO UPDATE SET value = value + 1")
         self._db.execute("COMMIT")

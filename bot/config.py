@@ -22,6 +22,7 @@ def packaged(name: str) -> Path:
 def _cwd(name: str) -> Path:
     return Path.cwd() / name
 
+
 KNOWN_EMBEDDERS = ("e5-small", "use-multilingual")
 KNOWN_BACKENDS = ("extractive", "openai", "llamacpp")
 
@@ -31,9 +32,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="BOT_", extra="ignore")
 
-    data_dir: Path = Field(
-        default_factory=lambda: _cwd(".data"), description="Index, catalog, caches, kept reports."
-    )
+    data_dir: Path = Field(default_factory=lambda: _cwd(".data"), description="Index, catalog, caches, kept reports.")
     seeds_dir: Path = Field(
         default_factory=lambda: _cwd("seeds"), description="Reports ingested on first use (with manifest.toml)."
     )

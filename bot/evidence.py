@@ -149,9 +149,7 @@ class _Ask:
     core: str  # the rarest word when the corpus names it only a few times (a programme's name), else ""
 
 
-def decide(
-    plan: QueryPlan, ranked: list[Candidate], catalog: Catalog, bars: Bars, rarest: tuple[str, str]
-) -> Decision:
+def decide(plan: QueryPlan, ranked: list[Candidate], catalog: Catalog, bars: Bars, rarest: tuple[str, str]) -> Decision:
     """Answer or refuse, by the question's kind; every refusal is decided here, with its reason."""
     related = [c.evidence for c in ranked if c.evidence.end - c.evidence.start >= 20][:2]
     best = ranked[0].evidence.support if ranked else 0.0

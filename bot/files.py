@@ -126,9 +126,7 @@ def _decode_wide(data: bytes) -> str | None:
 def _plausible(text: str) -> bool:
     """Decoded text that is mostly letters, not control characters or unassigned code points."""
     sample = text[:20000]
-    odd = sum(
-        1 for ch in sample if unicodedata.category(ch) in ("Cc", "Cn", "Co", "Cs") and ch not in "\n\r\t"
-    )
+    odd = sum(1 for ch in sample if unicodedata.category(ch) in ("Cc", "Cn", "Co", "Cs") and ch not in "\n\r\t")
     return bool(sample) and odd <= len(sample) / 1000
 
 

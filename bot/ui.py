@@ -1,204 +1,248 @@
-"""The Gradio front end: a thin layer over the library (chat, sources, viewer, filters, upload, feedback)."""
+"""The Gradio front end: a thin layer over the library (chat, its sources, viewer, filters, reports, figures)."""
 
 from __future__ import annotations
 
 import html
-import json
-import queue
-import re
-import threading
-import time
+import logging
+import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 from fastapi import FastAPI
 
-from bot.answer import period_label
 from bot.api import Bot
+from bot.chat import ALL, describe_filters, filters_from, history_for
+from bot.feedback import record_feedback
 from bot.models import Answer
-from bot.query import Filters
-from bot.uploads import UploadError
-from bot.viewer import add_viewer_routes, passage_url
+from bot.ui_assets import CSS, JS, NEW_CHAT_JS
+from bot.ui_render import FAILED, STOPPED, WORKING, render, render_answer, render_draft, render_sources
+from bot.ui_tabs import Library, figures_tab, reports_tab
+from bot.uploads import MAX_UPLOAD_BYTES
+from bot.viewer import add_viewer_routes
 
+__all__ = ["ChatUI", "build_app", "make_server_app", "render", "render_answer", "render_sources", "serve"]
+log = logging.getLogger(__name__)
 EXAMPLES = [
-    "which counties piloted the credit plus mediation mechanism",
     "缙云县2023年办理了多少件法律援助案件？",
-    "Which districts report a 100% court-appearance rate for agency heads?",
     "哪些区县推行了信用+调解机制？",
+    "which counties piloted the credit plus mediation mechanism",
+    "Which districts report a 100% court-appearance rate for agency heads?",
     "钟楼区三级调解组织共调解案件多少件？",
 ]
-ALL = "全部 All"
-CSS = """
-.answer .cite{font-weight:600;text-decoration:none;color:#0969da}
-.refusal{background:#fff8e1;border-left:4px solid #f0ad4e;padding:.5rem .75rem;border-radius:4px}
-.sources blockquote{margin:.25rem 0 .5rem 0;padding-left:.6rem;border-left:3px solid #d0d7de;color:#444}
-#viewer iframe{width:100%;height:70vh;border:1px solid #d0d7de;border-radius:6px;background:white}
-"""
-VIEWER = '<iframe name="viewer" title="报告原文 Report viewer" src="about:blank"></iframe>'
+VIEWER = (
+    '<button id="viewer-back" type="button">← 返回回答 Back to the answer</button>'
+    '<iframe name="viewer" title="报告原文 Report viewer" src="about:blank"></iframe>'
+)
+Chat = list[dict[str, Any]]
+Turns = dict[str, dict[str, Any]]  # assistant message index → the answer it shows, for history and ratings
 
 
-def _link(answer: Answer, n: int) -> str:
-    c = next((c for c in answer.citations if c.n == n), None)
-    if c is None:
-        return f"[{n}]"
-    return f'<a class="cite" href="{passage_url(c.doc_id, c.start, c.end)}" target="viewer">[{n}]</a>'
-
-
-def render_answer(answer: Answer) -> str:
-    """Escaped answer text (reports and questions are data, never markup) with [n] linked to the viewer."""
-    body = html.escape(answer.answer).replace("\n", "<br>")
-    body = re.sub(r"\[(\d+)\]", lambda m: _link(answer, int(m.group(1))), body)
-    css = "answer refusal" if answer.refused else "answer"
-    return f'<div class="{css}">{body}</div>'
-
-
-def render_sources(answer: Answer) -> str:
-    if not answer.citations:
-        return ""
-    title = "可能相关的段落 Possibly related" if answer.refused else "来源 Sources"
-    items = "".join(
-        f'<div class="source"><a class="cite" href="{passage_url(c.doc_id, c.start, c.end)}" target="viewer">'
-        f"[{c.n}] {html.escape(c.title)}</a> · {html.escape(c.region)} · {html.escape(c.section or '—')}"
-        f"<blockquote>{html.escape(c.text)}</blockquote></div>"
-        for c in answer.citations
-    )
-    return f'<div class="sources"><b>{title}</b>{items}</div>'
-
-
-def render(answer: Answer) -> str:
-    return render_answer(answer) + render_sources(answer)
-
-
-def _pairs(history: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    users = [_plain(m) for m in history if m.get("role") == "user"]
-    bots = [_plain(m) for m in history if m.get("role") == "assistant"]
-    return list(zip(users, bots, strict=False))
-
-
-def _plain(message: dict[str, Any]) -> str:
-    content = message.get("content", "")
-    text = (
-        content
-        if isinstance(content, str)
-        else " ".join(str(c.get("text", "")) for c in content if isinstance(c, dict))
-    )
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
+def _assistant(content: str) -> dict[str, str]:
+    return {"role": "assistant", "content": content}
 
 
 class ChatUI:
-    """Event handlers; every one calls the library and formats what it returns."""
+    """Chat event handlers; every one calls the library and formats what it returns."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    def region_choices(self) -> list[str]:
-        metas = sorted((d.meta for d in self.bot.catalog.docs.values()), key=lambda m: m.doc_id)
-        return [ALL, *dict.fromkeys(f"{m.county} {m.label_en}".strip() for m in metas if m.county)]
+    def start(self, message: str, chat: Chat) -> tuple[Chat, str, str]:
+        """Show the question and a working state at once (no queue): the answer streams in after."""
+        if not message or not message.strip():
+            return chat, message, ""
+        shown = [*chat, {"role": "user", "content": html.escape(message)}, _assistant(WORKING)]
+        return shown, "", message
 
-    def year_choices(self) -> list[str]:
-        return [ALL, *sorted({str(d.meta.year) for d in self.bot.catalog.docs.values() if d.meta.year})]
-
-    def respond(self, message: str, history: list[dict], region: str, year: str, backend: str) -> Iterator[tuple]:
-        history = [*history, {"role": "user", "content": html.escape(message)}]
-        filters = Filters(region=None if region == ALL else region.split()[0], year=None if year == ALL else int(year))
-        tokens: queue.Queue[str | None] = queue.Queue()
-        result: dict[str, Answer] = {}
-
-        def work() -> None:
-            try:
-                result["answer"] = self.bot.answer(message, _pairs(history[:-1]), backend, filters, tokens.put)
-            finally:
-                tokens.put(None)
-
-        threading.Thread(target=work, daemon=True).start()
-        streamed = ""
-        while (token := tokens.get()) is not None:
-            streamed += token
-            yield [*history, {"role": "assistant", "content": html.escape(streamed)}], "", None
-        answer = result.get("answer") or Answer(
-            answer="出错了，请重试。Something went wrong.", refused=True, backend=""
-        )
-        final = [*history, {"role": "assistant", "content": render_answer(answer)}]
-        yield final, render_sources(answer), {"question": message, **answer.model_dump()}
-
-    def upload(self, file: str | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
-        if not file:
-            return "请选择文件。Choose a file.", gr.update(), gr.update()
-        path = Path(file)
+    def respond(
+        self, message: str, chat: Chat, turns: Turns, region: str, year: str, backend: str
+    ) -> Iterator[tuple[Chat, Turns]]:
+        """Stream the draft (LLM backends) into the last message, then replace it with the verified answer."""
+        if not message:
+            yield chat, turns
+            return
+        filters = filters_from(region, year)
+        earlier = [(t["question"], t["answer"]) for _, t in sorted(turns.items(), key=lambda kv: int(kv[0]))]
         try:
-            progress(0.1, desc="索引中 Indexing…")
-            report = self.bot.add_upload(path.name, path.read_bytes(), lambda m: progress(0.5, desc=m))
-        except UploadError as exc:
-            return f"❌ {exc}", gr.update(), gr.update()
-        doc = self.bot.catalog.docs[(report.added or report.updated)[0]]
-        msg = f"✅ 已加入 Added: {doc.meta.title} ({doc.meta.county or '?'} {period_label(doc.meta, 'zh')})"
-        return msg, gr.update(choices=self.region_choices()), gr.update(choices=self.year_choices())
+            history, dropped = history_for(self.bot, message, earlier, filters)
+            header = describe_filters(filters, dropped)
+            draft = ""
+            for item in self.bot.stream(message, history, backend, filters):
+                if isinstance(item, Answer):
+                    yield self._final(message, chat, turns, item, header)
+                    return
+                if not item:
+                    continue  # an empty token changes nothing on screen
+                draft += item
+                yield [*chat[:-1], _assistant(render_draft(header, draft))], turns
+        except Exception:  # the user sees a short message; the log keeps the traceback
+            log.exception("answering %r failed", message[:200])
+        yield [*chat[:-1], _assistant(FAILED)], turns
 
-    def feedback(self, last: dict | None, rating: str, comment: str) -> str:
-        if not last:
-            return "先提一个问题。Ask a question first."
-        entry = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "rating": rating, "comment": comment[:2000], **last}
-        path = self.bot.settings.data_dir / "feedback.jsonl"
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        return "谢谢反馈！Thanks for the feedback."
+    def _final(self, message: str, chat: Chat, turns: Turns, answer: Answer, header: str) -> tuple[Chat, Turns]:
+        metas = {
+            c.doc_id: self.bot.catalog.docs[c.doc_id].meta
+            for c in answer.citations
+            if c.doc_id in self.bot.catalog.docs
+        }
+        index = len(chat) - 1
+        record = {
+            "id": uuid.uuid4().hex[:12],
+            "turn": len(turns) + 1,
+            "question": message,
+            "answer": answer.answer,
+            "refused": answer.refused,
+            "backend": answer.backend,
+            "filters": header,
+            "citations": [c.model_dump() for c in answer.citations],
+        }
+        return [*chat[:-1], _assistant(render(answer, metas, header))], {**turns, str(index): record}
 
+    def stopped(self, chat: Chat) -> Chat:
+        """After Stop: the unfinished message says so (a draft stays visible but is not taken as an answer)."""
+        if not chat or chat[-1].get("role") != "assistant":
+            return chat
+        content = chat[-1].get("content")
+        text = content if isinstance(content, str) else ""
+        if 'class="working"' in text or 'class="draft"' in text:
+            return [*chat[:-1], _assistant(text.replace(WORKING, "") + STOPPED)]
+        return chat
 
-def _sidebar(ui: ChatUI, settings: Any) -> tuple[gr.Dropdown, gr.Dropdown, gr.Radio, gr.File, gr.Markdown]:
-    with gr.Sidebar():
-        gr.Markdown("### 筛选 Filters")
-        region = gr.Dropdown(ui.region_choices(), value=ALL, label="地区 Region")
-        year = gr.Dropdown(ui.year_choices(), value=ALL, label="年份 Year")
-        backends = settings.configured_backends()
-        default = settings.llm_backend if settings.llm_backend in backends else backends[0]
-        backend = gr.Radio(backends, value=default, label="回答方式 Backend")
-        gr.Markdown("### 上传报告 Upload a report")
-        upload = gr.File(
-            label=".txt .md .html .pdf .docx (≤ 20 MB)",
-            type="filepath",
-            file_types=[".txt", ".md", ".html", ".htm", ".pdf", ".docx"],
+    def rate(self, turns: Turns, comment: str, like: gr.LikeData) -> tuple[str, str]:
+        """One rating per answer: rating it again replaces the earlier line; the comment box empties."""
+        index = like.index if isinstance(like.index, int) else like.index[0]
+        record = turns.get(str(index))
+        if record is None:
+            return "这条消息还不能评价，请等回答完成。Wait for the answer before rating it.", comment
+        rating = {True: "up", False: "down"}.get(like.liked, "withdrawn")  # type: ignore[call-overload]
+        rated = {k: record[k] for k in ("turn", "question", "answer", "refused", "backend", "filters", "citations")}
+        entry = record_feedback(
+            self.bot.settings.data_dir / "feedback.jsonl",
+            record["id"],
+            rating,
+            comment or "",
+            {**rated, "message_index": index},
         )
-        status = gr.Markdown()
-    return region, year, backend, upload, status
+        again = "（已替换之前的评价 replaces your earlier rating）" if entry["replaced"] else ""
+        turn, question = record["turn"], html.escape(record["question"][:60])
+        return f"谢谢反馈！已记录对第 {turn} 个回答（{question}）的评价。Thanks: answer {turn} rated. {again}", ""
+
+    @staticmethod
+    def reset() -> tuple[Chat, Turns, str, str]:
+        return [], {}, "", ""
+
+
+def _chat_tab(ui: ChatUI, lib: Library) -> dict[str, Any]:
+    settings = ui.bot.settings
+    with gr.Tab("对话 Chat", id="chat-tab"):
+        with gr.Row(elem_id="filters"):
+            region = gr.Dropdown(lib.region_choices(), value=ALL, label="地区 Region", min_width=120, elem_id="region")
+            year = gr.Dropdown(lib.year_choices(), value=ALL, label="年份 Year", min_width=90, elem_id="year")
+            backends = settings.configured_backends()
+            default = settings.llm_backend if settings.llm_backend in backends else backends[0]
+            backend = gr.Dropdown(backends, value=default, label="回答方式 Backend", min_width=110)
+        chat = gr.Chatbot(
+            label="对话 Chat",
+            height="calc(100vh - 28rem)",
+            min_height=240,
+            sanitize_html=False,
+            elem_id="chat",
+            feedback_options=("Like", "Dislike"),
+            buttons=["copy"],
+            autoscroll=True,
+        )
+        with gr.Row(equal_height=True, elem_id="ask-row"):
+            question = gr.Textbox(
+                show_label=False,
+                placeholder="输入问题，回车发送 Ask a question, press Enter",
+                max_length=settings.max_question_chars,
+                elem_id="question",
+                scale=6,
+                min_width=180,
+                lines=1,
+                container=False,
+            )
+            ask = gr.Button("提问 Ask", variant="primary", elem_id="ask", scale=1, min_width=70, size="md")
+            stop = gr.Button("停止 Stop", elem_id="stop", scale=1, min_width=70, size="md")
+            new = gr.Button("新对话 New chat", elem_id="new-chat", scale=1, min_width=120, size="md")
+        examples = gr.Dataset(
+            components=[question],
+            samples=[[e] for e in EXAMPLES],
+            label="示例（点击提问）Examples",
+            type="values",
+            elem_id="examples",
+            samples_per_page=10,
+        )
+        with gr.Row():
+            comment = gr.Textbox(
+                label="意见（可选，随 👍/👎 发送）Comment (optional, sent with a rating)",
+                elem_id="comment",
+                scale=3,
+                min_width=200,
+            )
+            status = gr.Markdown(elem_id="feedback-status")
+    return {
+        "region": region,
+        "year": year,
+        "backend": backend,
+        "chat": chat,
+        "question": question,
+        "ask": ask,
+        "stop": stop,
+        "new": new,
+        "examples": examples,
+        "comment": comment,
+        "status": status,
+    }
+
+
+def _wire_chat(ui: ChatUI, c: dict[str, Any], turns: gr.State, pending: gr.State) -> None:
+    quick = {"queue": False, "show_progress": "hidden", "api_name": False}
+    answer_in = [pending, c["chat"], turns, c["region"], c["year"], c["backend"]]
+    runs = []
+    for trigger in (c["ask"].click, c["question"].submit):
+        started = trigger(ui.start, [c["question"], c["chat"]], [c["chat"], c["question"], pending], **quick)
+        runs.append(started.then(ui.respond, answer_in, [c["chat"], turns], show_progress="hidden", api_name=False))
+    picked = c["examples"].click(
+        lambda sample, chat: ui.start(sample[0], chat),
+        [c["examples"], c["chat"]],
+        [c["chat"], c["question"], pending],
+        **quick,
+    )
+    runs.append(picked.then(ui.respond, answer_in, [c["chat"], turns], show_progress="hidden", api_name=False))
+    c["stop"].click(ui.stopped, c["chat"], c["chat"], cancels=runs, **quick)
+    c["chat"].like(ui.rate, [turns, c["comment"]], [c["status"], c["comment"]], **quick)
+    resets = [c["chat"], turns, c["comment"], c["status"]]
+    c["new"].click(ui.reset, None, resets, js=NEW_CHAT_JS, cancels=runs, **quick)
+    c["chat"].clear(ui.reset, None, resets, js=NEW_CHAT_JS, cancels=runs, **quick)
 
 
 def build_app(bot: Bot) -> gr.Blocks:
-    ui = ChatUI(bot)
+    ui, lib = ChatUI(bot), Library(bot)
     with gr.Blocks(title="法治报告问答 · Rule-of-law report assistant") as demo:
-        last = gr.State(None)
-        region, year, backend, upload, upload_status = _sidebar(ui, bot.settings)
+        turns, pending = gr.State({}), gr.State("")
         gr.Markdown(
-            "## 法治报告问答 · Rule-of-law report assistant\n基于县区司法局法治政府建设年度报告回答，"
-            "每句附出处。Answers quote the reports; click [n] to open the passage."
+            "## 法治报告问答 · Rule-of-law report assistant\n基于县区司法局法治政府建设年度报告回答，每句附出处。"
+            "Answers quote the reports; hover or tap [n] to preview, click to open the passage.",
+            elem_id="title",
         )
-        with gr.Row():
-            with gr.Column(scale=3):
-                chat = gr.Chatbot(label="对话 Chat", height=460, sanitize_html=False, elem_id="chat")
-                question = gr.Textbox(
-                    label="问题 Question",
-                    placeholder="例如：哪些区县推行了信用+调解机制？",
-                    max_length=bot.settings.max_question_chars,
-                    elem_id="question",
-                )
-                ask = gr.Button("提问 Ask", variant="primary", elem_id="ask")
-                gr.Examples(EXAMPLES, inputs=question, label="示例 Examples")
-                sources = gr.HTML(elem_classes=["sources"], elem_id="sources")
-                with gr.Row():
-                    up, down = gr.Button("👍"), gr.Button("👎")
-                    comment = gr.Textbox(label="意见（可选）Comment (optional)", scale=3)
-                feedback_status = gr.Markdown()
-            with gr.Column(scale=2):
-                gr.Markdown("### 原文 Report viewer")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=320), gr.Tabs():
+                c = _chat_tab(ui, lib)
+                r = reports_tab(lib)
+                f = figures_tab(lib)
+            with gr.Column(scale=2, min_width=300, elem_id="viewer-panel"):
                 gr.HTML(VIEWER, elem_id="viewer")
-        for trigger in (ask.click, question.submit):
-            trigger(ui.respond, [question, chat, region, year, backend], [chat, sources, last], api_name=False).then(
-                lambda: "", None, question
-            )
-        upload.upload(ui.upload, upload, [upload_status, region, year], api_name=False)
-        up.click(lambda last_, c: ui.feedback(last_, "up", c), [last, comment], feedback_status, api_name=False)
-        down.click(lambda last_, c: ui.feedback(last_, "down", c), [last, comment], feedback_status, api_name=False)
+        _wire_chat(ui, c, turns, pending)
+        lists = [c["region"], c["year"], r["table"], r["choice"]]
+        r["upload"].upload(
+            lib.upload, r["upload"], [r["upload"], r["status"], *lists], show_progress_on=[r["upload"]], api_name=False
+        )
+        r["delete"].click(lib.delete, r["choice"], [r["status"], *lists], api_name=False)
+        f["measure"].change(lib.figures, f["measure"], [f["chart"], f["table"], f["csv"]], api_name=False)
+        demo.load(lib.refreshed, None, lists, api_name=False)
+        demo.load(lib.figures, f["measure"], [f["chart"], f["table"], f["csv"]], api_name=False)
         gr.Button(visible=False).click(
             lambda q: bot.answer(q).model_dump(), gr.Textbox(visible=False), gr.JSON(visible=False), api_name="ask"
         )
@@ -214,7 +258,10 @@ def serve(bot: Bot, host: str, port: int) -> None:
 
 
 def make_server_app(bot: Bot) -> FastAPI:
-    """FastAPI with the viewer routes and the Gradio app mounted at /."""
+    """FastAPI with the viewer routes and the Gradio app mounted at /; uploads over the limit are refused by
+    the browser before they are sent (max_file_size), and by the server should one be sent anyway."""
     app = FastAPI()
     add_viewer_routes(app, lambda: bot.catalog)
-    return gr.mount_gradio_app(app, build_app(bot), path="", css=CSS, allowed_paths=[])
+    return gr.mount_gradio_app(
+        app, build_app(bot), path="", css=CSS, head=JS, allowed_paths=[], max_file_size=MAX_UPLOAD_BYTES
+    )

@@ -17,7 +17,10 @@ body{font-family:system-ui,"Noto Sans CJK SC","PingFang SC",sans-serif;max-width
 padding:0 1rem;line-height:1.8;color:#1f2328}
 header{border-bottom:1px solid #d0d7de;margin-bottom:1rem}
 h1{font-size:1.3rem;margin:.2rem 0} .meta{color:#57606a;font-size:.9rem}
-.report{white-space:pre-wrap} mark#hit{background:#ffe58f;padding:.1rem 0;outline:2px solid #faad14}
+.report{white-space:pre-wrap} mark#hit{background:#ffe58f;color:#1f2328;padding:.1rem 0;outline:2px solid #faad14;
+scroll-margin-top:30vh}
+@media (prefers-color-scheme: dark){body{background:#0d1117;color:#e6edf3} .meta{color:#b1bac4}
+header{border-color:#3d444d}}
 """
 
 

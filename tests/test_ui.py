@@ -13,8 +13,10 @@ from gradio_client import Client
 
 from bot.api import Bot
 from bot.config import Settings
+from bot.feedback import record_feedback
 from bot.models import Answer
 from bot.ui import ChatUI, build_app, render
+from bot.ui_tabs import Library
 from bot.uploads import UploadError
 from tests.conftest import CREDIT_DOC
 from tests.servers import running_app
@@ -84,10 +86,10 @@ def test_refusals_look_different_and_keep_related_passages(bot: Bot) -> None:
 
 def test_upload_is_indexed_and_citable_at_once(fresh_settings: Settings) -> None:
     bot = Bot(fresh_settings)
-    ui = ChatUI(bot)
+    lib = Library(bot)
     text = "2022年,西湖区司法局推行“枫叶+调解”工作机制,全年调处纠纷321件。"
     bot.add_upload("西湖区 报告 (1).txt", text.encode("gbk"))
-    assert any(choice.startswith("西湖区") for choice in ui.region_choices())
+    assert any(choice.startswith("西湖区") for choice in lib.region_choices())
     answer = bot.answer("西湖区2022年调处纠纷多少件？")
     assert not answer.refused and answer.citations[0].doc_id.startswith("upload_")
     assert sorted(p.name for p in fresh_settings.seeds_dir.iterdir()) == sorted(
@@ -113,16 +115,17 @@ def test_bad_uploads_are_refused_with_the_reason(fresh_settings: Settings, name:
     assert not uploads.exists() or not list(uploads.iterdir())
 
 
-def test_feedback_is_appended_to_a_jsonl_log(fresh_settings: Settings) -> None:
-    bot = Bot(fresh_settings)
-    ui = ChatUI(bot)
-    last = {"question": "q", **bot.answer("缙云县有多少律师？").model_dump()}
-    ui.feedback(last, "up", "很好")
-    ui.feedback(last, "down", "")
-    lines = (fresh_settings.data_dir / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
-    entries = [json.loads(line) for line in lines]
-    assert [e["rating"] for e in entries] == ["up", "down"] and entries[0]["comment"] == "很好"
-    assert entries[0]["citations"] and "103" in entries[0]["answer"]
+def test_feedback_keeps_one_line_per_answer_and_names_it(fresh_settings: Settings) -> None:
+    path = fresh_settings.data_dir / "feedback.jsonl"
+    first = record_feedback(path, "m1", "up", "很好", {"turn": 1, "question": "缙云县有多少律师？"})
+    second = record_feedback(path, "m2", "down", "", {"turn": 2, "question": "临海呢？"})
+    again = record_feedback(path, "m1", "down", "  改主意了 ", {"turn": 1, "question": "缙云县有多少律师？"})
+    entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert not first["replaced"] and not second["replaced"] and again["replaced"]
+    assert [(e["message_id"], e["rating"], e["turn"]) for e in entries] == [("m2", "down", 2), ("m1", "down", 1)]
+    assert entries[1]["comment"] == "改主意了" and entries[1]["question"] == "缙云县有多少律师？"
+    record_feedback(path, "m2", "up", "", {"turn": 2, "question": "临海呢？"})
+    assert [json.loads(line)["comment"] for line in path.read_text(encoding="utf-8").splitlines()] == ["改主意了", ""]
 
 
 def test_app_has_its_chat_filters_and_upload(bot: Bot) -> None:
@@ -150,10 +153,16 @@ def test_chat_streams_llm_tokens_and_lists_only_configured_backends(bot: Bot, mo
         assert settings.configured_backends()[:2] == ["extractive", "openai"]
         ui = ChatUI(Bot(settings))
         fake.script(Reply("环翠区推行了“信用+调解”工作机制，提高调解协议履行效率[1]。"))
-        updates = list(ui.respond("哪些区县推行了信用+调解机制？", [], "全部 All", "全部 All", "openai"))
-        assert len(updates) > 3  # partial answers arrive before the verified one
-        history, sources, last = updates[-1]
-        assert 'class="cite"' in history[-1]["content"] and "信用+调解" in sources
-        assert last["backend"] == "openai"
+        shown, box, pending = ui.start("哪些区县推行了信用+调解机制？", [])
+        assert box == "" and shown[0]["role"] == "user" and 'class="working"' in shown[1]["content"]
+        updates = list(ui.respond(pending, shown, {}, "全部 All", "全部 All", "openai"))
+        drafts = [chat[-1]["content"] for chat, _ in updates[:-1]]
+        assert len(drafts) > 3 and all('class="draft"' in d for d in drafts)  # marked unverified while streaming
+        assert len({len(d) for d in drafts}) == len(drafts)  # each update adds tokens to the same message
+        chat, turns = updates[-1]
+        final = chat[-1]["content"]
+        assert 'class="draft"' not in final and 'class="cite"' in final and "信用+调解" in final
+        assert '<details class="sources">' in final and "来源 Sources (" in final
+        assert turns["1"]["backend"] == "openai" and turns["1"]["turn"] == 1
     finally:
         fake.close()
