@@ -18,10 +18,11 @@ from bot.backends import Backend, Found, Request, make_backend, with_notices
 from bot.config import Settings, get_settings
 from bot.crosslingual import TermMap
 from bot.deadline import Deadline
+from bot.derived import generation_folder
 from bot.embeddings import EmbeddingCache, make_embedder
 from bot.evidence import Bars, Candidate, EvidenceModel, candidates, decide, default_model, score
 from bot.features import TermStats, split_unused
-from bot.figures import Figure, extract_figures
+from bot.figures import Figure, FigureTable
 from bot.index import ingest_done, is_stale, legacy_origins, open_catalog, open_store, open_writer, watch
 from bot.ingest import Ingestor, IngestReport, Progress, kept_folder
 from bot.locks import IngestLock, Marker
@@ -177,18 +178,16 @@ class Bot:
         regions = RegionIndex.build(metas)
         retriever = HybridRetriever(self.settings, catalog, self.store, self.embedder)
         stats = TermStats([catalog.chunk_text(c) for c in catalog.chunks.values()])
-        figures = {d: extract_figures(d, r.text) for d, r in catalog.docs.items()}
-        terms = TermMap.build(
-            [c.tokens for c in catalog.chunks.values()],
-            self.embedder,
-            self.settings.data_dir / "embeddings.sqlite",
-            self.settings.term_map_vocab,
-        )
+        figures = FigureTable(catalog.docs)
+        cache, saved = self.settings.data_dir / "embeddings.sqlite", self._derived(catalog)
+        tokens = lambda: [c.tokens for c in catalog.chunks.values()]  # noqa: E731  (read only when not saved)
+        terms = TermMap.open(tokens, self.embedder, cache, self.settings.term_map_vocab, saved)
         self.catalog, self.regions, self.retriever, self.stats = catalog, regions, retriever, stats
-        sentences = SentenceVectors(
-            catalog, self.embedder, self.settings.data_dir / "embeddings.sqlite", self.settings.sentence_vectors_max
-        )
+        sentences = SentenceVectors.open(catalog, self.embedder, cache, self.settings.sentence_vectors_max, saved)
         self.figures, self.terms, self.sentences = figures, terms, sentences
+
+    def _derived(self, catalog: Catalog) -> Path:
+        return generation_folder(self.settings.data_dir, self.embedder.id, catalog.fingerprint())
 
     def answer(
         self,

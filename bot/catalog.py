@@ -7,6 +7,7 @@ asked for. Every commit bumps a generation number, which a running process polls
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
@@ -276,6 +277,13 @@ class Catalog:
 
     def chunk_text(self, chunk: ChunkRecord) -> str:
         return self.docs[chunk.doc_id].text[chunk.start : chunk.end]
+
+    def fingerprint(self) -> str:
+        """What the committed reports and chunks are, in a few bytes: generation numbers restart when a
+        damaged catalog is rebuilt, so arrays derived from it are keyed by this as well."""
+        docs = self._rows.all("SELECT doc_id, content_hash FROM docs ORDER BY doc_id")
+        chunks = self._rows.all('SELECT count(*), coalesce(sum(start + "end"), 0) FROM chunks')
+        return hashlib.sha256(repr((self.generation, docs, chunks)).encode()).hexdigest()[:16]
 
     def close(self) -> None:
         with self._rows.lock:

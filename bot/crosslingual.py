@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from bot import derived
 from bot.embeddings import Embedder, EmbeddingCache
 
 _CJK_TERM = re.compile(r"^[\u4e00-\u9fff]{2,8}$")
@@ -53,6 +55,19 @@ class TermMap:
         finally:
             store.close()
         return cls(terms, vectors, _hubness(vectors))
+
+    @classmethod
+    def open(
+        cls, token_lists: Callable[[], list[list[str]]], embedder: Embedder, cache: Path, limit: int, folder: Path
+    ) -> TermMap:
+        """Saved for this catalog generation, or built from the chunks' tokens and saved."""
+        arrays = derived.load(folder, f"terms-{limit}", ("terms", "vectors", "hubness"))
+        if arrays is not None:
+            return cls(arrays["terms"].tolist(), arrays["vectors"], arrays["hubness"])
+        made = cls.build(token_lists(), embedder, cache, limit)
+        terms = np.array(made.terms, dtype=str) if made.terms else np.zeros(0, dtype="<U1")
+        derived.save(folder, f"terms-{limit}", {"terms": terms, "vectors": made.vectors, "hubness": made.hubness})
+        return made
 
     def nearest(self, vector: np.ndarray, n: int, margin: float) -> list[tuple[str, float]]:
         """The best `n` terms within `margin` of the best CSLS score, best first."""

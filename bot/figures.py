@@ -7,11 +7,15 @@ with figures can cite each one exactly.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.chunking import split_sentences
 from bot.text import normalise, segment
+
+if TYPE_CHECKING:
+    from bot.catalog import DocRecord
 
 # Units a count or amount is given in; longer units first so 人次 wins over 人.
 UNITS = (
@@ -106,3 +110,23 @@ def measure_match(figure: Figure, terms: Iterable[tuple[list[str], float]]) -> f
 
 def _names(term: str, measure: str, words: tuple[str, ...]) -> bool:
     return term in words or (len(term) >= 4 and term in measure)
+
+
+class FigureTable(Mapping[str, list[Figure]]):
+    """Each report's figures, extracted the first time they are asked for, so a start does not read every
+    report; a figure question reads only the reports it touches."""
+
+    def __init__(self, docs: Mapping[str, DocRecord]) -> None:
+        self._docs = docs
+        self._done: dict[str, list[Figure]] = {}
+
+    def __getitem__(self, doc_id: str) -> list[Figure]:
+        if doc_id not in self._done:
+            self._done[doc_id] = extract_figures(doc_id, self._docs[doc_id].text)
+        return self._done[doc_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._docs)
+
+    def __len__(self) -> int:
+        return len(self._docs)

@@ -1,0 +1,41 @@
+"""Arrays derived from one committed catalog generation (sentence vectors, the English term map), saved
+beside the index so a start maps them from disk instead of re-reading and re-hashing every report.
+
+One folder per generation; a new generation's arrays replace the old folder once they are complete, so a
+reader never maps half a save.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+Arrays = dict[str, np.ndarray]
+
+
+def generation_folder(data_dir: Path, embedder_id: str, fingerprint: str) -> Path:
+    return data_dir / f"derived-{embedder_id}" / f"g{fingerprint}"
+
+
+def load(folder: Path, name: str, fields: tuple[str, ...]) -> Arrays | None:
+    """The arrays saved under `name`, memory-mapped; None when any is missing or unreadable."""
+    try:
+        return {f: np.load(folder / f"{name}.{f}.npy", mmap_mode="r", allow_pickle=False) for f in fields}
+    except (OSError, ValueError):
+        return None
+
+
+def save(folder: Path, name: str, arrays: Arrays) -> None:
+    """Write beside, then rename into place; older generations' folders go once this one is complete."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for field, array in arrays.items():
+        final = folder / f"{name}.{field}.npy"
+        part = folder / f".{name}.{field}.{os.getpid()}.npy"
+        np.save(part, np.ascontiguousarray(array), allow_pickle=False)
+        os.replace(part, final)
+    for other in folder.parent.glob("g*"):
+        if other != folder and other.is_dir():
+            shutil.rmtree(other, ignore_errors=True)
