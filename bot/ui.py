@@ -15,7 +15,7 @@ from bot.api import Bot
 from bot.chat import ALL, describe_filters, filters_from, history_for
 from bot.feedback import record_feedback
 from bot.models import Answer
-from bot.ui_assets import CSS, JS, NEW_CHAT_JS
+from bot.ui_assets import CONFIRM_DELETE_JS, CSS, JS, NEW_CHAT_JS
 from bot.ui_render import FAILED, STOPPED, WORKING, render, render_answer, render_draft, render_sources
 from bot.ui_tabs import Library, figures_tab, reports_tab
 from bot.uploads import MAX_UPLOAD_BYTES
@@ -109,28 +109,42 @@ class ChatUI:
             return [*chat[:-1], _assistant(text.replace(WORKING, "") + STOPPED)]
         return chat
 
-    def rate(self, turns: Turns, comment: str, like: gr.LikeData) -> tuple[str, str]:
+    def rate(self, turns: Turns, comment: str, like: gr.LikeData) -> tuple[str, str, dict]:
         """One rating per answer: rating it again replaces the earlier line; the comment box empties."""
         index = like.index if isinstance(like.index, int) else like.index[0]
-        record = turns.get(str(index))
-        if record is None:
-            return "这条消息还不能评价，请等回答完成。Wait for the answer before rating it.", comment
+        if str(index) not in turns:
+            return "这条消息还不能评价，请等回答完成。Wait for the answer before rating it.", comment, {}
         rating = {True: "up", False: "down"}.get(like.liked, "withdrawn")  # type: ignore[call-overload]
-        rated = {k: record[k] for k in ("turn", "question", "answer", "refused", "backend", "filters", "citations")}
+        rated = {"index": index, "rating": rating}
+        return self._record(turns, rated, comment), "", rated
+
+    def send_comment(self, turns: Turns, rated: dict, comment: str) -> tuple[str, str]:
+        """A comment typed after rating goes with that rating (the line for that answer is replaced)."""
+        if not rated or not comment.strip():
+            return "请先用 👍/👎 评价一个回答，再写意见。Rate an answer with 👍/👎, then add a comment.", comment
+        return self._record(turns, rated, comment), ""
+
+    def _record(self, turns: Turns, rated: dict, comment: str) -> str:
+        index, rating = rated["index"], rated["rating"]
+        record = turns[str(index)]
+        kept = {k: record[k] for k in ("turn", "question", "answer", "refused", "backend", "filters", "citations")}
         entry = record_feedback(
             self.bot.settings.data_dir / "feedback.jsonl",
             record["id"],
             rating,
             comment or "",
-            {**rated, "message_index": index},
+            {**kept, "message_index": index},
         )
-        again = "（已替换之前的评价 replaces your earlier rating）" if entry["replaced"] else ""
         turn, question = record["turn"], html.escape(record["question"][:60])
-        return f"谢谢反馈！已记录对第 {turn} 个回答（{question}）的评价。Thanks: answer {turn} rated. {again}", ""
+        if rating == "withdrawn":
+            return f"已撤销对第 {turn} 个回答（{question}）的评价。Rating of answer {turn} withdrawn."
+        again = "（已替换之前的评价 replaces your earlier rating）" if entry["replaced"] else ""
+        said = "，意见已附上 comment attached" if comment.strip() else ""
+        return f"谢谢反馈！已记录对第 {turn} 个回答（{question}）的评价{said}。Thanks: answer {turn} rated. {again}"
 
     @staticmethod
-    def reset() -> tuple[Chat, Turns, str, str]:
-        return [], {}, "", ""
+    def reset() -> tuple[Chat, Turns, str, str, dict]:
+        return [], {}, "", "", {}
 
 
 def _chat_tab(ui: ChatUI, lib: Library) -> dict[str, Any]:
@@ -176,11 +190,12 @@ def _chat_tab(ui: ChatUI, lib: Library) -> dict[str, Any]:
         )
         with gr.Row():
             comment = gr.Textbox(
-                label="意见（可选，随 👍/👎 发送）Comment (optional, sent with a rating)",
+                label="意见（可选，随 👍/👎 或评价后发送）Comment (optional: sent with a rating, or after it)",
                 elem_id="comment",
                 scale=3,
                 min_width=200,
             )
+            send = gr.Button("发送意见 Send comment", elem_id="send-comment", scale=1, min_width=120, size="md")
             status = gr.Markdown(elem_id="feedback-status")
     return {
         "region": region,
@@ -193,6 +208,7 @@ def _chat_tab(ui: ChatUI, lib: Library) -> dict[str, Any]:
         "new": new,
         "examples": examples,
         "comment": comment,
+        "send": send,
         "status": status,
     }
 
@@ -212,8 +228,11 @@ def _wire_chat(ui: ChatUI, c: dict[str, Any], turns: gr.State, pending: gr.State
     )
     runs.append(picked.then(ui.respond, answer_in, [c["chat"], turns], show_progress="hidden", api_name=False))
     c["stop"].click(ui.stopped, c["chat"], c["chat"], cancels=runs, **quick)
-    c["chat"].like(ui.rate, [turns, c["comment"]], [c["status"], c["comment"]], **quick)
-    resets = [c["chat"], turns, c["comment"], c["status"]]
+    rated = gr.State({})
+    c["chat"].like(ui.rate, [turns, c["comment"]], [c["status"], c["comment"], rated], **quick)
+    for sent in (c["send"].click, c["comment"].submit):
+        sent(ui.send_comment, [turns, rated, c["comment"]], [c["status"], c["comment"]], **quick)
+    resets = [c["chat"], turns, c["comment"], c["status"], rated]
     c["new"].click(ui.reset, None, resets, js=NEW_CHAT_JS, cancels=runs, **quick)
     c["chat"].clear(ui.reset, None, resets, js=NEW_CHAT_JS, cancels=runs, **quick)
 
@@ -239,7 +258,7 @@ def build_app(bot: Bot) -> gr.Blocks:
         r["upload"].upload(
             lib.upload, r["upload"], [r["upload"], r["status"], *lists], show_progress_on=[r["upload"]], api_name=False
         )
-        r["delete"].click(lib.delete, r["choice"], [r["status"], *lists], api_name=False)
+        r["delete"].click(lib.delete, r["choice"], [r["status"], *lists], js=CONFIRM_DELETE_JS, api_name=False)
         f["measure"].change(lib.figures, f["measure"], [f["chart"], f["table"], f["csv"]], api_name=False)
         demo.load(lib.refreshed, None, lists, api_name=False)
         demo.load(lib.figures, f["measure"], [f["chart"], f["table"], f["csv"]], api_name=False)

@@ -55,9 +55,11 @@ text-decoration:none;color:var(--fz-text)}
 #title{padding:0 !important} #ask-row{gap:.4rem} #ask-row button{white-space:nowrap}
 #examples{padding:.2rem .4rem !important} #examples .label{margin-bottom:.2rem}
 #examples button{padding:.15rem .5rem !important;font-size:.85rem}
+#ask{background:#c2410c;border-color:#c2410c;color:#fff} #ask:hover{background:#9a3412}
 @media (max-width: 768px){
+  #filters{flex-wrap:wrap} #filters>div{min-width:8.5rem !important;flex:1 1 8.5rem}
   #viewer-panel{display:none !important}
-  #viewer-panel.open{display:flex !important;position:fixed;inset:0;z-index:1500;padding:.5rem;
+  #viewer-panel.open{display:flex !important;position:fixed;inset:0;z-index:2500;padding:.5rem;
     background:var(--body-background-fill);overflow:hidden}
   #viewer-panel.open #viewer iframe{height:calc(100vh - 5rem)}
   #viewer-back{display:block}
@@ -104,8 +106,13 @@ JS = """
     frame.onload = () => scrollToHit(frame);
     if (frame.src === url) scrollToHit(frame); else frame.src = url;
     panel(true);
+    // On a phone the viewer covers the chat: it becomes a history entry, so the system Back gesture closes it
+    // instead of leaving the app (and the chat with it).
+    if (narrow() && !(history.state && history.state.fzViewer)) history.pushState({fzViewer: true}, '');
   };
+  addEventListener('popstate', () => { panel(false); hide(); });
   window.fzCloseViewer = (blank) => {
+    if (history.state && history.state.fzViewer) { history.back(); }
     panel(false);
     const frame = document.querySelector('#viewer iframe');
     if (blank && frame) frame.src = 'about:blank';
@@ -137,3 +144,9 @@ JS = """
 """
 
 NEW_CHAT_JS = "() => { if (window.fzCloseViewer) window.fzCloseViewer(true); }"
+
+# Deleting an upload cannot be undone: the browser asks first (a cancelled dialog sends no choice).
+CONFIRM_DELETE_JS = (
+    "(c) => (c && confirm('删除这份上传的报告？此操作无法撤销。"
+    "Delete this uploaded report? This cannot be undone.')) ? c : null"
+)

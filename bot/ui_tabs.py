@@ -29,7 +29,8 @@ class Library:
 
     def region_choices(self) -> list[str]:
         metas = sorted((d.meta for d in self.bot.catalog.docs.values()), key=lambda m: m.doc_id)
-        return [ALL, *dict.fromkeys(f"{m.county} {m.label_en}".strip() for m in metas if m.county)]
+        labels = (m.county if m.label_en in (m.county, m.label_zh) else f"{m.county} {m.label_en}" for m in metas)
+        return [ALL, *dict.fromkeys(label for label, m in zip(labels, metas, strict=True) if m.county)]
 
     def year_choices(self) -> list[str]:
         return [ALL, *sorted({str(d.meta.year) for d in self.bot.catalog.docs.values() if d.meta.year})]
@@ -76,7 +77,7 @@ class Library:
 
     def delete(self, doc_id: str | None) -> tuple:
         if not doc_id:
-            return ("请先选择要删除的上传报告。Choose an uploaded report first.", *self.refreshed())
+            return ("未删除：请先选择要删除的上传报告。Nothing deleted: choose an uploaded report.", *self.refreshed())
         try:
             info = remove_upload(self.bot, doc_id)
         except NotRemovable:

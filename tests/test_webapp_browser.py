@@ -124,6 +124,12 @@ def test_three_questions_each_with_its_sources_and_a_rating_of_the_first(
     assert rated[-1]["rating"] == "down" and rated[-1]["turn"] == 1 and rated[-1]["message_index"] == 1
     assert rated[-1]["comment"] == f"第一条 {scheme}"  # the comment went with the first rating and was kept
     assert "103" in rated[-1]["answer"]
+    page.locator("#comment textarea").fill(f"补充 {scheme}")  # a comment typed after rating is sent on its own
+    page.locator("#send-comment").click()
+    page.wait_for_function("document.querySelector('#feedback-status').innerText.includes('comment attached')")
+    lines = (bot.settings.data_dir / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
+    rated = [e for e in map(json.loads, lines) if e["question"] == ANSWERED]
+    assert rated[-1]["rating"] == "down" and rated[-1]["comment"] == f"补充 {scheme}"
 
     page.locator("#new-chat").click()
     page.wait_for_function("document.querySelectorAll('#chat .answer').length === 0")
@@ -172,7 +178,15 @@ def test_layout_and_contrast(browser: Browser, app_url: str, viewport: dict[str,
         assert box and box["width"] >= viewport["width"] - 2 and box["height"] >= viewport["height"] - 2
         _shot(page, f"viewer-{viewport['width']}-{scheme}")
         page.locator("#viewer-back").tap()
+        page.wait_for_function("!document.querySelector('#viewer-panel').classList.contains('open')")
         assert not page.locator("#viewer-panel").is_visible() and cite.is_visible()
+        url = page.url
+        cite.tap()  # the phone's own Back closes the viewer too, and stays in the app with the chat
+        preview.get_by_role("button").tap()
+        page.wait_for_function("document.querySelector('#viewer-panel').classList.contains('open')")
+        page.go_back()
+        page.wait_for_function("!document.querySelector('#viewer-panel').classList.contains('open')")
+        assert page.url == url and cite.is_visible()
     else:  # hovering previews the passage before it is opened
         cite.hover()
         page.locator("#fz-preview").wait_for()
