@@ -64,8 +64,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
         assert proc.poll() is None, f"llama_cpp.server died during the tests:\n{_tail(log_path)}"
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        proc.terminate()  # it may be deep in an abandoned prompt, which SIGTERM does not interrupt
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)
 
 
 def _wait_until_up(url: str, proc: subprocess.Popen, log_path: Path) -> None:
