@@ -177,9 +177,9 @@ class Bot:
         add_words(sorted({w for m in metas for w in (m.county, m.city)}))
         regions = RegionIndex.build(metas)
         retriever = HybridRetriever(self.settings, catalog, self.store, self.embedder)
-        stats = TermStats([catalog.chunk_text(c) for c in catalog.chunks.values()])
-        figures = FigureTable(catalog.docs)
         cache, saved = self.settings.data_dir / "embeddings.sqlite", self._derived(catalog)
+        stats = TermStats.open(lambda: [catalog.chunk_text(c) for c in catalog.chunks.values()], saved)
+        figures = FigureTable(catalog.docs)
         tokens = lambda: [c.tokens for c in catalog.chunks.values()]  # noqa: E731  (read only when not saved)
         terms = TermMap.open(tokens, self.embedder, cache, self.settings.term_map_vocab, saved)
         self.catalog, self.regions, self.retriever, self.stats = catalog, regions, retriever, stats

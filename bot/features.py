@@ -8,9 +8,12 @@ chunk, whether the kind of answer asked for is there); how much each counts is l
 from __future__ import annotations
 
 import math
+import os
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -47,10 +50,26 @@ _CJK_PAIR = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
 class TermStats:
     """Chunk frequencies of question terms, so rare terms (信用+调解) weigh more than common ones (工作)."""
 
-    def __init__(self, texts: list[str]) -> None:
-        self._texts = [normalise_numbers(normalise(t)) for t in texts]
+    def __init__(self, texts: list[str], normalised: bool = False) -> None:
+        self._texts = texts if normalised else [normalise_numbers(normalise(t)) for t in texts]
         self._cache: dict[str, int] = {}
         self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, texts: Callable[[], list[str]], folder: Path) -> TermStats:
+        """The chunk texts, normalised once per catalog state and saved, so a start reads one file instead of
+        slicing and normalising every chunk of every report."""
+        saved = folder / "stats.txt"
+        try:
+            return cls(saved.read_text(encoding="utf-8").split("\0"), normalised=True)
+        except OSError:
+            pass
+        made = cls(texts())
+        folder.mkdir(parents=True, exist_ok=True)
+        part = folder / f".stats.{os.getpid()}.txt"
+        part.write_text("\0".join(t.replace("\0", " ") for t in made._texts), encoding="utf-8")
+        os.replace(part, saved)
+        return made
 
     def weight(self, alternatives: list[str]) -> float:
         n = max(len(self._texts), 1)

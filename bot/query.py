@@ -54,6 +54,7 @@ _KINDS = (
         ),
     ),
 )
+_MORE_OR_FEWER = re.compile(r"更多|更少|最多|最少|多于|少于|\b(?:more|most|fewer|fewest|less|least)\b", re.I)
 _WANTS = (
     (
         "number",
@@ -221,6 +222,8 @@ def _apply_grammar(plan: QueryPlan) -> None:
     """Answer type, unit, premise and kind; a question over one report is a fact, whatever its wording."""
     q = plan.question
     plan.wants = next((name for name, rx in _WANTS if rx.search(q)), None)
+    if plan.wants is None and _MORE_OR_FEWER.search(q):  # “哪个…更多”: asking which is more asks for amounts
+        plan.wants = "number"
     unit = _UNIT_ASKED.search(q)
     plan.unit = unit.group(1) if unit else ("%" if _RATE.search(q) else None)
     plan.premise = _premise(q)

@@ -34,8 +34,13 @@ def test_figures_keep_measure_unit_and_offsets(bot: Bot) -> None:
     assert not any(f.shown.endswith("年") for f in figures)  # 2023年 is a year, not a quantity
 
 
-def test_compare_computes_the_winner_and_cites_each_figure(bot: Bot) -> None:
-    answer = bot.answer("缙云县和钟楼区哪个办理的法律援助案件更多？各是多少？")
+@pytest.mark.parametrize(
+    "question",
+    ["缙云县和钟楼区哪个办理的法律援助案件更多？各是多少？", "钟楼区和缙云县哪个法律援助案件更多？"],
+    ids=["with-how-many", "which-is-more-alone"],  # asking which is more asks for the amounts, said or not
+)
+def test_compare_computes_the_winner_and_cites_each_figure(bot: Bot, question: str) -> None:
+    answer = bot.answer(question)
     assert not answer.refused, answer.answer
     assert answer.answer.startswith("钟楼区") and "476件" in answer.answer and "469件" in answer.answer
     assert {c.doc_id for c in answer.citations} == {JINYUN_DOC, ZHONGLOU_DOC}
