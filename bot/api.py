@@ -87,9 +87,11 @@ class Bot:
             self.built = self.ingest(legacy)
         else:
             self._reload()
+            ingest_done(self.settings)  # complete as it is now (opening rewrote Chroma's files): trusted next time
 
     def _vectors_missing(self) -> bool:
-        return self.store.count() < len(self.catalog.chunks)
+        """Counting 45,000 vectors takes a third of a second: not done when the index is as we left it complete."""
+        return not self.store.trusted and self.store.count() < len(self.catalog.chunks)
 
     def ingest(
         self, paths: list[Path] | None = None, progress: Progress | None = None, follow_links: bool = False
@@ -179,7 +181,7 @@ class Bot:
         retriever = HybridRetriever(self.settings, catalog, self.store, self.embedder)
         cache, saved = self.settings.data_dir / "embeddings.sqlite", self._derived(catalog)
         stats = TermStats.open(lambda: [catalog.chunk_text(c) for c in catalog.chunks.values()], saved)
-        figures = FigureTable(catalog.docs)
+        figures = FigureTable(catalog.docs, saved / "figures.sqlite")
         tokens = lambda: [c.tokens for c in catalog.chunks.values()]  # noqa: E731  (read only when not saved)
         terms = TermMap.open(tokens, self.embedder, cache, self.settings.term_map_vocab, saved)
         self.catalog, self.regions, self.retriever, self.stats = catalog, regions, retriever, stats

@@ -6,9 +6,15 @@ with figures can cite each one exactly.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import closing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.chunking import split_sentences
@@ -113,20 +119,50 @@ def _names(term: str, measure: str, words: tuple[str, ...]) -> bool:
 
 
 class FigureTable(Mapping[str, list[Figure]]):
-    """Each report's figures, extracted the first time they are asked for, so a start does not read every
-    report; a figure question reads only the reports it touches."""
+    """Each report's figures. Saved once per catalog state (`saved`, a small SQLite file beside the index), so
+    a question across hundreds of reports reads rows instead of re-extracting every report's figures."""
 
-    def __init__(self, docs: Mapping[str, DocRecord]) -> None:
+    def __init__(self, docs: Mapping[str, DocRecord], saved: Path | None = None) -> None:
         self._docs = docs
         self._done: dict[str, list[Figure]] = {}
+        self._lock = threading.Lock()
+        self._db = _open_saved(saved, docs) if saved is not None else None
 
     def __getitem__(self, doc_id: str) -> list[Figure]:
         if doc_id not in self._done:
-            self._done[doc_id] = extract_figures(doc_id, self._docs[doc_id].text)
+            self._done[doc_id] = self._read(doc_id)
         return self._done[doc_id]
+
+    def _read(self, doc_id: str) -> list[Figure]:
+        if self._db is not None:
+            with self._lock:
+                row = self._db.execute("SELECT figures FROM figures WHERE doc_id=?", (doc_id,)).fetchone()
+            if row is not None:
+                return [Figure(doc_id, *f[:-1], tuple(f[-1])) for f in json.loads(row[0])]
+        return extract_figures(doc_id, self._docs[doc_id].text)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._docs)
 
     def __len__(self) -> int:
         return len(self._docs)
+
+
+_FIELDS = ("value", "unit", "measure", "noun", "start", "end", "sentence_start", "sentence_end", "shown", "words")
+
+
+def _open_saved(path: Path, docs: Mapping[str, DocRecord]) -> sqlite3.Connection | None:
+    """The saved table, written in full first when missing (written beside, then renamed into place)."""
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            part = path.with_name(f".{path.name}.{os.getpid()}")
+            with closing(sqlite3.connect(part)) as db, db:
+                db.execute("CREATE TABLE figures (doc_id TEXT PRIMARY KEY, figures TEXT NOT NULL)")
+                for doc_id, doc in docs.items():
+                    rows = [[getattr(f, k) for k in _FIELDS] for f in extract_figures(doc_id, doc.text)]
+                    db.execute("INSERT INTO figures VALUES (?, ?)", (doc_id, json.dumps(rows, ensure_ascii=False)))
+            os.replace(part, path)
+        return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    except (OSError, sqlite3.Error):
+        return None  # figures are then extracted as asked for: slower, never wrong

@@ -19,7 +19,7 @@ from bot.catalog import Catalog, CatalogDamaged, CatalogWriter, move_aside, read
 from bot.config import Settings
 from bot.embeddings import Embedder
 from bot.locks import IngestLock
-from bot.store import StoreError, VectorStore, index_is_sound, mark_sound
+from bot.store import StoreError, VectorStore, index_is_sound, mark_sound, stamped
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -48,13 +48,14 @@ def open_store(settings: Settings, embedder: Embedder, progress: Progress) -> Ve
         return VectorStore(settings, embedder)
     check_data_dir(settings)
     folder = settings.data_dir / "chroma"
-    if index_is_sound(folder, f"reports-{embedder.id}"):
+    trusted = stamped(folder)
+    if trusted or index_is_sound(folder, f"reports-{embedder.id}"):
         try:
             store = VectorStore(settings, embedder)
         except StoreError:
             pass
         else:
-            mark_sound(folder)  # opening rewrites Chroma's own bookkeeping: remember the index as it is now
+            store.trusted = trusted
             return store
     broken = settings.data_dir / f"chroma.broken-{int(time.time() * 1000)}"
     progress(f"The index at {folder} is unreadable; moved to {broken}, rebuilding.")

@@ -18,7 +18,16 @@ from bot.catalog import Catalog, ChunkRecord, DocRecord
 from bot.config import Settings
 from bot.embeddings import Embedder
 
-__all__ = ["Catalog", "ChunkRecord", "DocRecord", "StoreError", "VectorStore", "index_is_sound", "mark_sound"]
+__all__ = [
+    "Catalog",
+    "ChunkRecord",
+    "DocRecord",
+    "StoreError",
+    "VectorStore",
+    "index_is_sound",
+    "mark_sound",
+    "stamped",
+]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -82,6 +91,7 @@ class VectorStore:
     """Chunk vectors in one cosine-space collection per embedder, so two embedders never mix."""
 
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        self.trusted = False  # as we last left it, complete: a start need not count its vectors
         self.name = f"reports-{embedder.id}"
         self._remote = bool(settings.chroma_server)
         self._server = settings.chroma_server or str(settings.data_dir / "chroma")
@@ -137,7 +147,7 @@ class VectorStore:
             return []
         if doc_ids is not None:
             where = {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": doc_ids}}
-        n = min(n, max(self.count(), 1))
+        n = max(n, 1)  # Chroma 1.5 returns what there is when asked for more: no count (O(n)) per question
         res = self._call(
             lambda: self._collection.query(query_embeddings=[vector], n_results=n, where=where, include=["distances"])
         )
@@ -185,13 +195,21 @@ def mark_sound(folder: Path) -> None:
         (folder / ".bot-checked").write_text(_stamp(folder), encoding="utf-8")
 
 
+def stamped(folder: Path) -> bool:
+    """The index is exactly as we last left it complete and checked (see `mark_sound`)."""
+    stamp = folder / ".bot-checked"
+    try:
+        return stamp.read_text(encoding="utf-8") == _stamp(folder)
+    except OSError:
+        return False
+
+
 def index_is_sound(folder: Path, collection: str) -> bool:
     """Chroma's files read end to end in a child process: sqlite's quick_check, every row, and a query.
     Damage that makes Chroma's Rust core panic (an abort, not an exception) only fails the child."""
     if not (folder / "chroma.sqlite3").exists():
         return True
-    stamp = folder / ".bot-checked"
-    if stamp.exists() and stamp.read_text(encoding="utf-8") == _stamp(folder):
+    if stamped(folder):
         return True
     try:
         result = subprocess.run(

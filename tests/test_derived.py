@@ -40,3 +40,13 @@ def test_a_changed_catalog_gets_new_arrays_and_the_old_ones_go(fresh_settings: S
     answer = bot.answer("西湖区有多少人民调解员？")
     assert "356" in answer.answer
     assert isinstance(bot.sentences, SentenceVectors)
+
+
+def test_saved_figures_are_the_extracted_ones(bot: Bot, tmp_path: Path) -> None:
+    from bot.figures import FigureTable, extract_figures
+
+    FigureTable(bot.catalog.docs, tmp_path / "figures.sqlite")  # writes the table
+    saved = FigureTable(bot.catalog.docs, tmp_path / "figures.sqlite")  # reads it
+    for doc_id, doc in bot.catalog.docs.items():
+        assert saved[doc_id] == extract_figures(doc_id, doc.text)
+    assert sum(len(saved[d]) for d in bot.catalog.docs) > 100
