@@ -205,7 +205,9 @@ def plan_query(
     lang = "en" if is_english(question) else "zh"
     doc_ids, hits = regions.find(standalone)
     plan = QueryPlan(standalone, lang, sorted(doc_ids) or None, [], [], _is_list(standalone), regions=hits)
-    plan.terms, plan.unmapped = _key_terms(standalone, lang, hits)
+    # Terms are read in the language the standalone question is written in (钟楼区呢？ after an English question
+    # becomes mostly English); the answer stays in the language the user asked in.
+    plan.terms, plan.unmapped = _key_terms(standalone, "en" if is_english(standalone) else "zh", hits)
     _apply_period(plan, metas)
     plan.refusal = plan.refusal or _unknown_place(standalone, hits)
     if not asked:

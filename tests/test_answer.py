@@ -112,3 +112,11 @@ def test_explicit_filters_narrow_the_reports(bot: Bot) -> None:
     assert bot.answer(question, filters=Filters(region="浙江", year=2023)).citations[0].doc_id == JINYUN_DOC
     assert bot.answer(question, filters=Filters(region="环翠", year=2020)).refused
     assert bot.answer(question, filters=Filters(region="海淀区")).refused
+
+
+def test_a_chinese_follow_up_to_an_english_question_reads_its_terms_in_english(bot: Bot) -> None:
+    """钟楼区呢？ after the English credit question asks about 信用+调解 in 钟楼, which it lacks: a refusal that
+    names the programme, not the English word "which"."""
+    first = "which counties piloted the credit plus mediation mechanism"
+    answer = bot.answer("钟楼区呢？", history=[(first, bot.answer(first).answer)])
+    assert answer.refused and "信用+调解" in answer.answer and "which" not in answer.answer
