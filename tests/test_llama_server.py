@@ -56,7 +56,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     log_path = tmp_path_factory.mktemp("llama") / "server.log"
     log = log_path.open("w")
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(_gguf()), "--n_ctx", "4096"]
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(_gguf()), "--n_ctx", "4096", "--n_threads", "2"]
     proc = subprocess.Popen([*cmd, "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}/v1"
     try:
