@@ -86,7 +86,7 @@ def _send(page: Page, question: str, answers_before: int) -> None:
 @pytest.mark.parametrize(
     ("viewport", "scheme"), [(DESKTOP, "light"), (PHONE, "dark")], ids=["desktop-light", "phone-dark"]
 )
-def test_three_questions_each_with_its_sources_and_a_rating_of_the_first(
+def test_three_questions_each_with_its_sources_and_ratings_of_the_first_and_second(
     browser: Browser, app_url: str, bot: Bot, viewport: dict[str, int], scheme: str
 ) -> None:
     context = _context(browser, viewport, scheme)
@@ -130,6 +130,11 @@ def test_three_questions_each_with_its_sources_and_a_rating_of_the_first(
     lines = (bot.settings.data_dir / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
     rated = [e for e in map(json.loads, lines) if e["question"] == ANSWERED]
     assert rated[-1]["rating"] == "down" and rated[-1]["comment"] == f"补充 {scheme}"
+    page.locator("#chat").get_by_role("button", name="Like", exact=True).nth(1).click()  # the second answer
+    page.wait_for_function("document.querySelector('#feedback-status').innerText.includes('第 2 个回答')")
+    lines = (bot.settings.data_dir / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
+    second = [e for e in map(json.loads, lines) if e["turn"] == 2 and e["question"] == FOLLOW_UP]
+    assert second and second[-1]["rating"] == "up" and second[-1]["message_index"] == 3
 
     page.locator("#new-chat").click()
     page.wait_for_function("document.querySelectorAll('#chat .answer').length === 0")
