@@ -116,11 +116,14 @@ class VectorStore:
             raise StoreError(f"the Chroma index at {self._server} failed: {_first_line(exc)}") from exc
 
     def upsert(self, ids: list[str], vectors: np.ndarray, texts: list[str], metas: list[dict]) -> None:
+        """Chunk texts go to Chroma only for a server, whose replicas read them; embedded, the catalog holds
+        them, and Chroma's full-text index of them tripled the cost of every write."""
         for lo in range(0, len(ids), 1000):
             hi = lo + 1000
+            documents = texts[lo:hi] if self._remote else None
             self._call(
-                lambda lo=lo, hi=hi: self._collection.upsert(
-                    ids=ids[lo:hi], embeddings=vectors[lo:hi], documents=texts[lo:hi], metadatas=metas[lo:hi]
+                lambda lo=lo, hi=hi, documents=documents: self._collection.upsert(
+                    ids=ids[lo:hi], embeddings=vectors[lo:hi], documents=documents, metadatas=metas[lo:hi]
                 )
             )
 
