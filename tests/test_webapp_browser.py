@@ -83,9 +83,8 @@ def _send(page: Page, question: str, answers_before: int) -> None:
     page.wait_for_function(f"document.querySelectorAll('#chat .answer').length > {answers_before}", timeout=90_000)
 
 
-@pytest.mark.parametrize(
-    ("viewport", "scheme"), [(DESKTOP, "light"), (PHONE, "dark")], ids=["desktop-light", "phone-dark"]
-)
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_three_questions_each_with_its_sources_and_ratings_of_the_first_and_second(
     browser: Browser, app_url: str, bot: Bot, viewport: dict[str, int], scheme: str
 ) -> None:
