@@ -51,13 +51,14 @@ text-decoration:none;color:var(--fz-text)}
 .bar-track{background:var(--fz-track);border-radius:3px;height:1.1rem;display:block}
 .bar{display:block;height:100%;background:var(--fz-bar);border-radius:3px}
 .bar-value{font-weight:600;color:var(--fz-link)}
-#filters{gap:.5rem} #filters .block{padding:.3rem .5rem} #filters label span{margin-bottom:.15rem}
+#filters{gap:.5rem} #filters .form{flex-wrap:wrap !important}
+#filters .form>*{min-width:8rem !important;flex:1 1 8rem !important}
+#filters .block{padding:.3rem .5rem} #filters label span{margin-bottom:.15rem}
 #title{padding:0 !important} #ask-row{gap:.4rem} #ask-row button{white-space:nowrap}
 #examples{padding:.2rem .4rem !important} #examples .label{margin-bottom:.2rem}
 #examples button{padding:.15rem .5rem !important;font-size:.85rem}
 #ask{background:#c2410c;border-color:#c2410c;color:#fff} #ask:hover{background:#9a3412}
 @media (max-width: 768px){
-  #filters{flex-wrap:wrap} #filters>div{min-width:8.5rem !important;flex:1 1 8.5rem}
   #viewer-panel{display:none !important}
   #viewer-panel.open{display:flex !important;position:fixed;inset:0;z-index:2500;padding:.5rem;
     background:var(--body-background-fill);overflow:hidden}
