@@ -12,11 +12,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from tests.documents import zip_bomb  # noqa: E402  (the same bomb the tests refuse)
 
 _MEASURE = """
 import json, resource, sys, time
@@ -40,19 +41,6 @@ print(json.dumps({"seconds": round(seconds, 3), "extra_peak_mb": round((peak - b
 def _in_child(path: Path) -> dict:
     done = subprocess.run([sys.executable, "-c", _MEASURE, str(path)], capture_output=True, text=True, check=True)
     return json.loads(done.stdout)
-
-
-def zip_bomb(path: Path, megabytes: int = 300) -> Path:
-    import docx
-
-    document = docx.Document()
-    document.add_paragraph("某县司法局报告")
-    document.save(path)
-    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as zf, zf.open("word/padding.xml", "w") as fh:
-        block = b"<w:p/>" * (2**20 // 6)
-        for _ in range(megabytes):
-            fh.write(block)
-    return path
 
 
 def long_line(path: Path) -> Path:

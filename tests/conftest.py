@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 from bot.api import Bot
 from bot.config import Settings
@@ -49,3 +55,42 @@ def fresh_settings(tmp_path: Path, bot: Bot) -> Settings:
     data.mkdir()
     shutil.copy(bot.settings.data_dir / "embeddings.sqlite", data / "embeddings.sqlite")
     return Settings(data_dir=data, seeds_dir=seeds)
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _ensure_chromium() -> str:
+    """`playwright install` cannot download browsers here: Debian's chromium is installed through apt."""
+    found = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
+    if found:
+        return found
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, timeout=600)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "chromium", "fonts-wqy-zenhei"],
+            env=env,
+            capture_output=True,
+            timeout=1200,
+        )
+    found = shutil.which("chromium")
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("chromium could not be installed through apt")
+    pytest.skip("chromium is missing and cannot be installed here (needs root and apt-get)")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless chromium per browser-test module."""
+    from playwright.sync_api import sync_playwright  # only the browser tests need it
+
+    executable = _ensure_chromium()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=executable, args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
+        )
+        yield browser
+        browser.close()

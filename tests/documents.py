@@ -1,9 +1,11 @@
 """Small real report files made in the test: a DOCX through python-docx and a PDF written by hand, whose
-Chinese text a PDF reader extracts through its ToUnicode map (no font file needed)."""
+Chinese text a PDF reader extracts through its ToUnicode map (no font file needed); and a zip bomb."""
 
 from __future__ import annotations
 
 import io
+import zipfile
+from pathlib import Path
 
 import docx
 
@@ -56,3 +58,15 @@ def make_pdf(lines: list[str]) -> bytes:
 
 def _stream(data: str) -> str:
     return f"<< /Length {len(data.encode())} >>\nstream\n{data}\nendstream"
+
+
+def zip_bomb(path: Path, megabytes: int = 300) -> Path:
+    """A .docx whose padding part inflates to `megabytes` MB (about 1000:1 compressed)."""
+    document = docx.Document()
+    document.add_paragraph("某县司法局报告")
+    document.save(path)
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as zf, zf.open("word/padding.xml", "w") as fh:
+        block = b"<w:p/>" * (2**20 // 6)
+        for _ in range(megabytes):
+            fh.write(block)
+    return path

@@ -2,57 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from bot.api import Bot
 from tests.servers import running_app
 
-CHROMIUM = "/usr/bin/chromium"
 CREDIT_Q = "which counties piloted the credit plus mediation mechanism"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 # The viewer has scrolled to the highlight once the highlight is no longer at the top of the page.
 VIEWER_SETTLED = """() => { const f = document.querySelector('#viewer iframe'); const d = f && f.contentDocument;
   const m = d && d.getElementById('hit'); return !!m && (d.scrollingElement.scrollTop > 0); }"""
-
-
-def _ensure_chromium() -> str:
-    """`playwright install` cannot download browsers here: Debian's chromium is installed through apt."""
-    found = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
-    if found:
-        return found
-    if shutil.which("apt-get") and os.geteuid() == 0:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, timeout=600)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "chromium", "fonts-wqy-zenhei"],
-            env=env,
-            capture_output=True,
-            timeout=1200,
-        )
-    found = shutil.which("chromium")
-    if found:
-        return found
-    if os.environ.get("CI"):
-        pytest.fail("chromium could not be installed through apt")
-    pytest.skip("chromium is missing and cannot be installed here (needs root and apt-get)")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = _ensure_chromium()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=executable, args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ UTF-16/32 read as text, links and special files refused unless asked for."""
 from __future__ import annotations
 
 import os
-import zipfile
 from pathlib import Path
 
 import docx
@@ -16,20 +15,9 @@ from bot.config import Settings
 from bot.corpus import CorpusError, read_document
 from bot.files import MAX_UNZIPPED_BYTES
 from bot.uploads import UploadError
+from tests.documents import zip_bomb
 
 REPORT = "西湖区司法局2022年工作报告\n2022年,西湖区司法局推行“枫叶+调解”工作机制,全年调处纠纷321件。\n"
-
-
-def zip_bomb(path: Path, megabytes: int) -> Path:
-    """A .docx whose document.xml inflates to `megabytes` MB (about 1000:1 compressed)."""
-    document = docx.Document()
-    document.add_paragraph("某县司法局报告")
-    document.save(path)
-    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as zf, zf.open("word/padding.xml", "w") as fh:
-        block = b"<w:p/>" * (2**20 // 6)
-        for _ in range(megabytes):
-            fh.write(block)
-    return path
 
 
 def test_a_zip_bomb_is_refused_before_inflating(tmp_path: Path) -> None:

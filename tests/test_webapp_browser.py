@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from bot.api import Bot
 from bot.config import Settings
 from tests.documents import make_docx, make_pdf
 from tests.servers import running_app
-from tests.test_browser import ARTIFACTS, VIEWER_SETTLED, _ensure_chromium
+from tests.test_browser import ARTIFACTS, VIEWER_SETTLED
 
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
@@ -47,17 +47,6 @@ TIMING = """(q) => { window.__t = {};
   new MutationObserver(() => { if (!window.__t.shown && chat.innerText.includes(q)) {
     window.__t.shown = performance.now(); window.__t.working = !!chat.querySelector('.working'); } })
     .observe(chat, {subtree: true, childList: true, characterData: true}); }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = _ensure_chromium()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=executable, args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
