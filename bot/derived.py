@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -28,14 +30,24 @@ def load(folder: Path, name: str, fields: tuple[str, ...]) -> Arrays | None:
         return None
 
 
-def save(folder: Path, name: str, arrays: Arrays) -> None:
-    """Write beside, then rename into place; older generations' folders go once this one is complete."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for field, array in arrays.items():
-        final = folder / f"{name}.{field}.npy"
-        part = folder / f".{name}.{field}.{os.getpid()}.npy"
-        np.save(part, np.ascontiguousarray(array), allow_pickle=False)
+@contextmanager
+def written(final: Path) -> Iterator[Path]:
+    """A path to write `final` at, beside it; renamed into place only once the writing succeeded."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    part = final.with_name(f".{os.getpid()}.{final.name}")
+    try:
+        yield part
         os.replace(part, final)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def save(folder: Path, name: str, arrays: Arrays) -> None:
+    """Each array written beside, then renamed into place; older generations' folders go once this one is
+    complete."""
+    for field, array in arrays.items():
+        with written(folder / f"{name}.{field}.npy") as part, part.open("wb") as fh:
+            np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
     for other in folder.parent.glob("g*"):
         if other != folder and other.is_dir():
             shutil.rmtree(other, ignore_errors=True)

@@ -8,7 +8,6 @@ chunk, whether the kind of answer asked for is there); how much each counts is l
 from __future__ import annotations
 
 import math
-import os
 import re
 import threading
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot import derived
 from bot.figures import Figure, measure_match
 from bot.query import QueryPlan
 from bot.retrieve import Hit
@@ -65,10 +65,8 @@ class TermStats:
         except OSError:
             pass
         made = cls(texts())
-        folder.mkdir(parents=True, exist_ok=True)
-        part = folder / f".stats.{os.getpid()}.txt"
-        part.write_text("\0".join(t.replace("\0", " ") for t in made._texts), encoding="utf-8")
-        os.replace(part, saved)
+        with derived.written(saved) as part:
+            part.write_text("\0".join(t.replace("\0", " ") for t in made._texts), encoding="utf-8")
         return made
 
     def weight(self, alternatives: list[str]) -> float:

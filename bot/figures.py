@@ -7,7 +7,6 @@ with figures can cite each one exactly.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
 import threading
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import derived
 from bot.chunking import split_sentences
 from bot.text import normalise, segment
 
@@ -155,14 +155,11 @@ def _open_saved(path: Path, docs: Mapping[str, DocRecord]) -> sqlite3.Connection
     """The saved table, written in full first when missing (written beside, then renamed into place)."""
     try:
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            part = path.with_name(f".{path.name}.{os.getpid()}")
-            with closing(sqlite3.connect(part)) as db, db:
+            with derived.written(path) as part, closing(sqlite3.connect(part)) as db, db:
                 db.execute("CREATE TABLE figures (doc_id TEXT PRIMARY KEY, figures TEXT NOT NULL)")
                 for doc_id, doc in docs.items():
                     rows = [[getattr(f, k) for k in _FIELDS] for f in extract_figures(doc_id, doc.text)]
                     db.execute("INSERT INTO figures VALUES (?, ?)", (doc_id, json.dumps(rows, ensure_ascii=False)))
-            os.replace(part, path)
         return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     except (OSError, sqlite3.Error):
         return None  # figures are then extracted as asked for: slower, never wrong
