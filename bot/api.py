@@ -51,8 +51,9 @@ class Bot:
         self.progress = progress
         self._backends: dict[str, Backend] = {}
         self._ingest_lock = threading.Lock()
-        self.embedder = make_embedder(self.settings.embedder)
+        self.embedder = make_embedder(self.settings.embedder, self.settings.data_dir / "models")
         self.store = open_store(self.settings, self.embedder, progress)
+        self.store.warm()
         self.shared = SharedCatalog(self.settings, self.embedder) if self.settings.chroma_server else None
         self._shared_generation = -1
         self.built: IngestReport | None = None  # what opening the bot had to index (first run, repair)
@@ -272,8 +273,8 @@ class Bot:
 
         return candidates(plan, hits, self.catalog, self.stats, self.figures_of, similarity)
 
-    def figures_of(self, doc_id: str) -> list[Figure]:
-        return self.figures.get(doc_id, [])
+    def figures_of(self, doc_id: str, start: int, end: int) -> list[Figure]:
+        return self.figures.within(doc_id, start, end)
 
     @property
     def model(self) -> EvidenceModel:
