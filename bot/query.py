@@ -135,7 +135,7 @@ class RegionIndex:
         """Document ids of every region named in text, and the aliases that matched (longest first)."""
         low = normalise(text)
         hits: list[str] = []
-        for alias in sorted(self.aliases, key=len, reverse=True):
+        for alias in sorted((a for a in self.aliases if a in low), key=len, reverse=True):
             pattern = rf"\b{re.escape(alias)}\b" if alias.isascii() else re.escape(alias)
             if re.search(pattern, low) and not any(alias in h for h in hits):
                 hits.append(alias)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ import bm25s
 import numpy as np
 
 from bot.config import Settings
+from bot.derived import written
 from bot.embeddings import Embedder
 from bot.query import QueryPlan
 from bot.store import Catalog, ChunkRecord, StoreError, VectorStore
@@ -35,32 +35,48 @@ class Bm25Index:
     so a process start loads it instead of rebuilding it."""
 
     def __init__(self, catalog: Catalog, folder: Path | None = None) -> None:
-        self.ids = list(catalog.chunks)
-        self.doc_of = np.array([catalog.chunks[c].doc_id for c in self.ids])
-        self._bm25 = self._load(folder) if folder else None
+        self.ids: list[str] = []
+        self.doc_of = np.array([], dtype=str)
+        self._bm25 = self._load(folder, catalog) if folder else None
         if self._bm25 is None:
+            self._owners(catalog.chunk_owners())
             self._bm25 = bm25s.BM25()
             corpus = [catalog.chunks[c].tokens or ["\u2400"] for c in self.ids]
             if corpus:
                 self._bm25.index(corpus, show_progress=False)
                 if folder:
-                    self._save(folder)
+                    self._save(folder, catalog.fingerprint())
 
-    def _load(self, folder: Path) -> bm25s.BM25 | None:
+    def _owners(self, owners: list[tuple[str, str]]) -> None:
+        self.ids = [chunk_id for chunk_id, _ in owners]
+        self.doc_of = np.array([doc_id for _, doc_id in owners])
+
+    def _load(self, folder: Path, catalog: Catalog) -> bm25s.BM25 | None:
+        """The saved index when it was built from this catalog state (its fingerprint, then no chunk is
+        read), or from the same chunks."""
         try:
-            if json.loads((folder / "ids.json").read_text(encoding="utf-8")) != self.ids:
-                return None
+            saved = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
+            if isinstance(saved, dict) and saved.get("catalog") == catalog.fingerprint():
+                self._owners(list(zip(saved["ids"], saved["docs"], strict=True)))
+            else:
+                self._owners(catalog.chunk_owners())
+                if (saved.get("ids") if isinstance(saved, dict) else saved) != self.ids:
+                    return None
+                self._write_listing(folder, catalog.fingerprint())
             return bm25s.BM25.load(str(folder), mmap=False, show_progress=False)
-        except (OSError, ValueError):
+        except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def _save(self, folder: Path) -> None:
+    def _save(self, folder: Path, fingerprint: str) -> None:
         """Index files first, the id list last: a half-written save never matches a catalog."""
         (folder / "ids.json").unlink(missing_ok=True)
         self._bm25.save(str(folder), show_progress=False)
-        tmp = folder / "ids.json.tmp"
-        tmp.write_text(json.dumps(self.ids), encoding="utf-8")
-        os.replace(tmp, folder / "ids.json")
+        self._write_listing(folder, fingerprint)
+
+    def _write_listing(self, folder: Path, fingerprint: str) -> None:
+        listing = {"catalog": fingerprint, "ids": self.ids, "docs": self.doc_of.tolist()}
+        with written(folder / "ids.json") as part:
+            part.write_text(json.dumps(listing), encoding="utf-8")
 
     def search(self, tokens: list[str], n: int, doc_ids: list[str] | None) -> list[str]:
         if not self.ids or not tokens:
