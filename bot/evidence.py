@@ -30,7 +30,7 @@ MODEL_PATH = Path(__file__).parent / "resources" / "evidence_model.json"
 _SHORT = 40  # a sentence this short (an item title) is quoted with what follows it,
 _EXTEND_TO = 100  # up to about this many characters
 _EXTEND_MAX = 4  # and at most this many more sentences
-FiguresOf = Callable[[str], list[Figure]]
+FiguresOf = Callable[[str, int, int], list[Figure]]  # a report's figures in text[start:end]
 _MEASURE = FEATURES.index("measure")
 _TYPE = FEATURES.index("type_match")
 _SLACK = 2
@@ -101,11 +101,19 @@ def candidates(
     """Every sentence of the retrieved chunks, measured (probabilities are filled in by `score`)."""
     view = QuestionView.build(plan, hits, stats)
     raw = list(_sentences(plan, hits, catalog))
+    by_chunk: dict[str, list[Figure]] = {}
+
+    def figures_in(hit: Hit) -> list[Figure]:
+        chunk = hit.chunk
+        if chunk.chunk_id not in by_chunk:
+            by_chunk[chunk.chunk_id] = figures_of(chunk.doc_id, chunk.start, chunk.end)
+        return by_chunk[chunk.chunk_id]
+
     sims = [similarity(hit.chunk.doc_id, span.start) for hit, span, *_ in raw]
     best = max(sims, default=0.0)
     out: list[Candidate] = []
     for (hit, span, sentence, context), sim in zip(raw, sims, strict=True):
-        mine = [f for f in figures_of(hit.chunk.doc_id) if span.start <= f.start < span.end]
+        mine = [f for f in figures_in(hit) if span.start <= f.start < span.end]
         ev = Evidence(hit.chunk.doc_id, hit.chunk.section, span.start, span.end, 0.0, hit.chunk.chunk_id)
         x = featurise(view, sentence, context, hit, mine, (sim, best))
         matches = [measure_match(f, view.measured) for f in mine]

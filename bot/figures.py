@@ -134,12 +134,27 @@ class FigureTable(Mapping[str, list[Figure]]):
         return self._done[doc_id]
 
     def _read(self, doc_id: str) -> list[Figure]:
-        if self._db is not None:
-            with self._lock:
-                row = self._db.execute("SELECT figures FROM figures WHERE doc_id=?", (doc_id,)).fetchone()
-            if row is not None:
-                return [Figure(doc_id, *f[:-1], tuple(f[-1])) for f in json.loads(row[0])]
-        return extract_figures(doc_id, self._docs[doc_id].text)
+        found = self._saved(doc_id, "", ())
+        return extract_figures(doc_id, self._docs[doc_id].text) if found is None else found
+
+    def within(self, doc_id: str, start: int, end: int) -> list[Figure]:
+        """The figures in text[start:end] of one report: a question reads its passages' figures, not every
+        figure of the hundreds of reports it touches."""
+        found = None if doc_id in self._done else self._saved(doc_id, "AND start >= ? AND start < ?", (start, end))
+        return [f for f in self[doc_id] if start <= f.start < end] if found is None else found
+
+    def _saved(self, doc_id: str, where: str, args: tuple[int, ...]) -> list[Figure] | None:
+        """Saved figures of a report (None: not saved, so extract them)."""
+        if self._db is None:
+            return None
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT figure FROM figures WHERE doc_id=? {where} ORDER BY start", (doc_id, *args)
+            )
+            rows = rows.fetchall()
+            if not rows and not self._db.execute("SELECT 1 FROM saved WHERE doc_id=?", (doc_id,)).fetchone():
+                return None
+        return [Figure(doc_id, *f[:-1], tuple(f[-1])) for f in (json.loads(r[0]) for r in rows)]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._docs)
@@ -151,15 +166,40 @@ class FigureTable(Mapping[str, list[Figure]]):
 _FIELDS = ("value", "unit", "measure", "noun", "start", "end", "sentence_start", "sentence_end", "shown", "words")
 
 
+_SAVED_SCHEMA = """
+CREATE TABLE saved (doc_id TEXT PRIMARY KEY);
+CREATE TABLE figures (doc_id TEXT NOT NULL, start INTEGER NOT NULL, figure TEXT NOT NULL);
+CREATE INDEX figures_at ON figures (doc_id, start);
+"""
+
+
 def _open_saved(path: Path, docs: Mapping[str, DocRecord]) -> sqlite3.Connection | None:
-    """The saved table, written in full first when missing (written beside, then renamed into place)."""
+    """The saved table, written in full first when missing or of an older shape (written beside, then renamed
+    into place): a figure per row, indexed by its place, so a passage's figures are one range read."""
     try:
-        if not path.exists():
+        if not _readable(path):
             with derived.written(path) as part, closing(sqlite3.connect(part)) as db, db:
-                db.execute("CREATE TABLE figures (doc_id TEXT PRIMARY KEY, figures TEXT NOT NULL)")
+                db.executescript(_SAVED_SCHEMA)
                 for doc_id, doc in docs.items():
-                    rows = [[getattr(f, k) for k in _FIELDS] for f in extract_figures(doc_id, doc.text)]
-                    db.execute("INSERT INTO figures VALUES (?, ?)", (doc_id, json.dumps(rows, ensure_ascii=False)))
+                    db.execute("INSERT INTO saved VALUES (?)", (doc_id,))
+                    rows = [(doc_id, f.start, _row(f)) for f in extract_figures(doc_id, doc.text)]
+                    db.executemany("INSERT INTO figures VALUES (?, ?, ?)", rows)
         return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     except (OSError, sqlite3.Error):
         return None  # figures are then extracted as asked for: slower, never wrong
+
+
+def _readable(path: Path) -> bool:
+    if not path.exists():
+        return False
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            db.execute("SELECT doc_id, start, figure FROM figures LIMIT 1").fetchall()
+            db.execute("SELECT doc_id FROM saved LIMIT 1").fetchall()
+        return True
+    except sqlite3.Error:
+        return False
+
+
+def _row(figure: Figure) -> str:
+    return json.dumps([getattr(figure, k) for k in _FIELDS], ensure_ascii=False)
