@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ class Library:
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
+        # One folder for every CSV export, removed with the app: a folder per click filled /tmp on a server.
+        self._exports = tempfile.TemporaryDirectory(prefix="fazhi-figures-")
 
     def region_choices(self) -> list[str]:
         metas = sorted((d.meta for d in self.bot.catalog.docs.values()), key=lambda m: m.doc_id)
@@ -90,10 +93,15 @@ class Library:
             return '<p class="empty">请选择一个指标。Pick a measure.</p>', "", None
         metas = {d: r.meta for d, r in self.bot.catalog.docs.items()}
         rows = rows_for(self.bot.figures, metas, measure)
-        folder = Path(tempfile.mkdtemp(prefix="fazhi-figures-"))
-        path = folder / f"{measure}.csv"
-        path.write_text(to_csv(measure, rows), encoding="utf-8")
-        return render_chart(measure, rows), render_figure_table(rows), str(path)
+        return render_chart(measure, rows), render_figure_table(rows), self._export(measure, to_csv(measure, rows))
+
+    def _export(self, measure: str, text: str) -> str:
+        """The measure's CSV, written beside and renamed into place, so a download never sees half a file."""
+        path = Path(self._exports.name) / f"{measure.replace('/', '_').replace(chr(92), '_')}.csv"
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, suffix=".part", delete=False) as fh:
+            fh.write(text)
+        os.replace(fh.name, path)
+        return str(path)
 
 
 def _discard(path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import urllib.error
 import urllib.request
@@ -82,6 +83,19 @@ def test_markup_in_answers_renders_as_text() -> None:
 def test_refusals_look_different_and_keep_related_passages(bot: Bot) -> None:
     page = render(bot.answer("缙云县2023年的财政预算总额是多少？"))
     assert 'class="answer refusal"' in page and "可能相关的段落 Possibly related" in page
+
+
+def test_figure_exports_share_one_folder_that_goes_with_the_app(bot: Bot) -> None:
+    """Every chart view wrote its CSV into a new temporary folder that was never removed (168 on one machine)."""
+    lib = Library(bot)
+    paths = {Path(lib.figures(m)[2]) for m in ["法律援助案件", "行政复议案件", "法律援助案件"]}
+    assert len(paths) == 2 and len({p.parent for p in paths}) == 1
+    assert Path(next(iter(paths))).read_text(encoding="utf-8").startswith("\ufeff")
+    assert not list(next(iter(paths)).parent.glob("*.part"))
+    folder = next(iter(paths)).parent
+    del lib
+    gc.collect()
+    assert not folder.exists()
 
 
 def test_upload_is_indexed_and_citable_at_once(fresh_settings: Settings) -> None:
