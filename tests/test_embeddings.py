@@ -78,8 +78,21 @@ def test_a_process_that_exits_while_the_embedder_loads_exits_cleanly() -> None:
 
     code = (
         "import bot.api, time, sys; from bot.embeddings import make_embedder; "
-        "make_embedder(sys.argv[1]); time.sleep(float(sys.argv[2]))"
+        "make_embedder(sys.argv[1], warm=True); time.sleep(float(sys.argv[2]))"
     )
     for pause in ("0", "0.05", "0.1", "0.2"):
         done = subprocess.run([sys.executable, "-c", code, "use-multilingual", pause], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
+
+
+def test_only_the_bots_own_embedder_loads_ahead() -> None:
+    """Chroma builds an embedder from the collection's config at every open, never to embed with: loading
+    each ahead of use (as a first version did) started one model load per report ingested."""
+    import threading
+
+    before = threading.active_count()
+    make_embedder("use-multilingual")
+    assert threading.active_count() == before
+    warm = make_embedder("use-multilingual", warm=True)
+    assert threading.active_count() >= before  # started (it may already have finished)
+    assert warm.embed_query("法律援助").shape == (512,)
