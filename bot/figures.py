@@ -125,6 +125,7 @@ class FigureTable(Mapping[str, list[Figure]]):
     def __init__(self, docs: Mapping[str, DocRecord], saved: Path | None = None) -> None:
         self._docs = docs
         self._done: dict[str, list[Figure]] = {}
+        self._within: dict[tuple[str, int, int], list[Figure]] = {}  # by passage, as questions ask again
         self._lock = threading.Lock()
         self._db = _open_saved(saved, docs) if saved is not None else None
 
@@ -140,8 +141,13 @@ class FigureTable(Mapping[str, list[Figure]]):
     def within(self, doc_id: str, start: int, end: int) -> list[Figure]:
         """The figures in text[start:end] of one report: a question reads its passages' figures, not every
         figure of the hundreds of reports it touches."""
-        found = None if doc_id in self._done else self._saved(doc_id, "AND start >= ? AND start < ?", (start, end))
-        return [f for f in self[doc_id] if start <= f.start < end] if found is None else found
+        key = (doc_id, start, end)
+        if key not in self._within:
+            found = None if doc_id in self._done else self._saved(doc_id, "AND start >= ? AND start < ?", (start, end))
+            if len(self._within) > _WITHIN_KEPT:
+                self._within.clear()
+            self._within[key] = [f for f in self[doc_id] if start <= f.start < end] if found is None else found
+        return self._within[key]
 
     def _saved(self, doc_id: str, where: str, args: tuple[int, ...]) -> list[Figure] | None:
         """Saved figures of a report (None: not saved, so extract them)."""
@@ -163,6 +169,7 @@ class FigureTable(Mapping[str, list[Figure]]):
         return len(self._docs)
 
 
+_WITHIN_KEPT = 50_000  # passages' figures kept (a few MB)
 _FIELDS = ("value", "unit", "measure", "noun", "start", "end", "sentence_start", "sentence_end", "shown", "words")
 
 
