@@ -160,6 +160,7 @@ _HEADS_ZH = {
     "premise": "报告提到了相关内容，但没有提到“{detail}”。",
     "absent": "报告中没有提到“{detail}”。",
     "no_figure": "报告提到了相关内容，但没有给出这个数字。",
+    "no_reason": "报告提到了相关内容，但没有说明原因。",
     "unsure": "报告中没有找到能回答这个问题的内容。",
 }
 _HEADS_EN = {
@@ -170,6 +171,7 @@ _HEADS_EN = {
     "premise": "The reports mention this, but do not say it was “{detail}”.",
     "absent": "The reports do not mention “{detail}”.",
     "no_figure": "The reports mention this but do not give that figure.",
+    "no_reason": "The reports mention this but do not say why.",
     "unsure": "The reports do not say.",
 }
 

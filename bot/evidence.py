@@ -191,6 +191,11 @@ def _single(ask: _Ask, ranked: list[Candidate]) -> Decision:
     premise = _premise_missing(plan, good[0])
     if premise:
         return Decision([extend_short(good[0].evidence, catalog)], [], premise)
+    if plan.wants == "reason":  # the passage on what was asked shows what the reports say, and that no reason
+        reasons = [c for c in good if c.features[_TYPE] > 0]
+        if not reasons:
+            return Decision([extend_short(good[0].evidence, catalog)], [], Refusal("no_reason"))
+        good = reasons
     chosen = [good[0]]
     for c in good[1:]:
         if len(chosen) >= 3 or c.evidence.support < good[0].evidence.support - bars.quote_margin:

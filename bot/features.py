@@ -37,12 +37,16 @@ FEATURES = (
     "wants_number_has",  # asks for a figure and the sentence has one
     "wants_number_lacks",  # asks for a figure and the sentence has none
     "measure",  # how well the best figure's measure phrase names the question's terms
-    "type_match",  # asks for a name / date / place and the sentence has that kind of thing
+    "type_match",  # asks for a name / date / place / reason and the sentence has that kind of thing
     "short",  # a heading or an item title: says what, not how much
     "english",
 )
 _DATE = re.compile(r"\d{1,2}月(?:\d{1,2}日)?|\d{4}年\d{1,2}月")
 _NAME = re.compile(r"《[^》]{2,40}》|“[^”]{2,30}”|\"[^\"]{2,30}\"")
+# A reason as reports give one: a purpose clause (为进一步规范…，), or a cause or aim said outright.
+_REASON = re.compile(
+    r"(?:^|[，,。；;：:\n])为了?[^，,。；;]{2,30}[，,]|为了|旨在|目的|以便|因为|由于|原因|鉴于|为此|导致|致使"
+)
 _PLACE = re.compile(r"[\u4e00-\u9fff]{2,8}(?:省|市|县|区|镇|乡|街道|村|社区|中心|大厅|基地|园区)")
 _CJK_PAIR = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
 
@@ -181,5 +185,5 @@ def _found_groups(groups: list[list[str]], text: str) -> float:
 
 
 def _type_match(wants: str | None, sentence: str) -> float:
-    pattern = {"date": _DATE, "name": _NAME, "place": _PLACE}.get(wants or "")
+    pattern = {"date": _DATE, "name": _NAME, "place": _PLACE, "reason": _REASON}.get(wants or "")
     return float(bool(pattern and pattern.search(sentence)))

@@ -52,7 +52,9 @@ class Evidence:
     chunk_id: str = ""
 
 
-RefusalKind = Literal["place", "period", "filters", "instruction", "premise", "absent", "no_figure", "unsure"]
+RefusalKind = Literal[
+    "place", "period", "filters", "instruction", "premise", "absent", "no_figure", "no_reason", "unsure"
+]
 
 
 @dataclass(frozen=True)

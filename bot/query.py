@@ -64,6 +64,8 @@ _WANTS = (
             re.I,
         ),
     ),
+    # A why-question asks for a reason: a passage that only names the event does not answer it.
+    ("reason", re.compile(r"为什么|为何|什么原因|出于什么|\b(?:why|for what reason|what (?:caused|led to))\b", re.I)),
     ("date", re.compile(r"什么时候|何时|哪天|哪一天|几月|哪年|\b(?:when|what date|which date|what month)\b", re.I)),
     (
         "name",
@@ -174,7 +176,7 @@ class QueryPlan:
     refusal: Refusal | None = None  # decided before retrieval (e.g. a county not in the corpus)
     regions: list[str] = field(default_factory=list)
     kind: str = "fact"  # fact | list | count | each | compare | rank | sum
-    wants: str | None = None  # number | date | name | place: the answer type asked for
+    wants: str | None = None  # number | reason | date | name | place: the answer type asked for
     unit: str | None = None  # 件 in 多少件
     premise: list[str] = field(default_factory=list)  # Chinese words for what the question asserts happened
     mapped: list[list[str]] = field(default_factory=list)  # unmapped English words → nearest corpus terms

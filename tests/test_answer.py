@@ -83,6 +83,31 @@ def test_unanswerable_questions_are_refused(bot: Bot, question: str, lead: str) 
     assert answer.refused and answer.answer.startswith(lead), answer.answer
 
 
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        ("缙云县公证处为什么出具了625件公证书？", "报告提到了相关内容，但没有说明原因"),
+        (
+            "Why did Jinyun's notary office issue 625 notarial certificates?",
+            "The reports mention this but do not say why",
+        ),
+    ],
+)
+def test_a_why_question_the_reports_give_no_reason_for_shows_the_passage_and_says_so(
+    bot: Bot, question: str, lead: str
+) -> None:
+    """The passage on the event is not a reason: the answer says none is given, and shows what is said."""
+    answer = bot.answer(question)
+    assert answer.refused and answer.answer.startswith(lead), answer.answer
+    assert answer.citations and "625" in answer.citations[0].text
+
+
+def test_a_why_question_answers_from_a_passage_that_gives_the_purpose(bot: Bot) -> None:
+    answer = bot.answer("缙云县为什么要统筹调动全县法治力量？")
+    assert not answer.refused, answer.answer
+    assert "营商环境" in answer.citations[0].text and answer.citations[0].doc_id == JINYUN_DOC
+
+
 def test_followup_uses_history(bot: Bot) -> None:
     first = bot.answer("缙云县有多少律师？")
     followup = bot.answer("钟楼区呢？", history=[("缙云县有多少律师？", first.answer)])
