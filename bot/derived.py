@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,9 +33,10 @@ def load(folder: Path, name: str, fields: tuple[str, ...]) -> Arrays | None:
 
 @contextmanager
 def written(final: Path) -> Iterator[Path]:
-    """A path to write `final` at, beside it; renamed into place only once the writing succeeded."""
+    """A path to write `final` at, beside it; renamed into place only once the writing succeeded. The part's
+    name is the writer's own (process and thread), so two writers of one file never share it."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    part = final.with_name(f".{os.getpid()}.{final.name}")
+    part = final.with_name(f".{os.getpid()}.{threading.get_ident()}.{final.name}")
     try:
         yield part
         os.replace(part, final)

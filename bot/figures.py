@@ -135,7 +135,7 @@ class FigureTable(Mapping[str, list[Figure]]):
         return self._done[doc_id]
 
     def _read(self, doc_id: str) -> list[Figure]:
-        found = self._saved(doc_id, "", ())
+        found = self._saved(doc_id, 0, _END)
         return extract_figures(doc_id, self._docs[doc_id].text) if found is None else found
 
     def within(self, doc_id: str, start: int, end: int) -> list[Figure]:
@@ -143,21 +143,19 @@ class FigureTable(Mapping[str, list[Figure]]):
         figure of the hundreds of reports it touches."""
         key = (doc_id, start, end)
         if key not in self._within:
-            found = None if doc_id in self._done else self._saved(doc_id, "AND start >= ? AND start < ?", (start, end))
+            found = None if doc_id in self._done else self._saved(doc_id, start, end)
             if len(self._within) > _WITHIN_KEPT:
                 self._within.clear()
             self._within[key] = [f for f in self[doc_id] if start <= f.start < end] if found is None else found
         return self._within[key]
 
-    def _saved(self, doc_id: str, where: str, args: tuple[int, ...]) -> list[Figure] | None:
-        """Saved figures of a report (None: not saved, so extract them)."""
+    def _saved(self, doc_id: str, start: int, end: int) -> list[Figure] | None:
+        """Saved figures of a report in text[start:end] (None: not saved, so extract them)."""
         if self._db is None:
             return None
         with self._lock:
-            rows = self._db.execute(
-                f"SELECT figure FROM figures WHERE doc_id=? {where} ORDER BY start", (doc_id, *args)
-            )
-            rows = rows.fetchall()
+            sql = "SELECT figure FROM figures WHERE doc_id=? AND start >= ? AND start < ? ORDER BY start"
+            rows = self._db.execute(sql, (doc_id, start, end)).fetchall()
             if not rows and not self._db.execute("SELECT 1 FROM saved WHERE doc_id=?", (doc_id,)).fetchone():
                 return None
         return [Figure(doc_id, *f[:-1], tuple(f[-1])) for f in (json.loads(r[0]) for r in rows)]
@@ -170,6 +168,7 @@ class FigureTable(Mapping[str, list[Figure]]):
 
 
 _WITHIN_KEPT = 50_000  # passages' figures kept (a few MB)
+_END = 1 << 62  # past any report's end: a whole report's figures
 _FIELDS = ("value", "unit", "measure", "noun", "start", "end", "sentence_start", "sentence_end", "shown", "words")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from bot.api import Bot
 from bot.chat import ALL
 from bot.compare import measures, rows_for, to_csv
 from bot.corpus import SUPPORTED_SUFFIXES
+from bot.derived import written
 from bot.reports import NotRemovable, list_reports, remove_upload
 from bot.ui_render import render_chart, render_figure_table, render_reports
 from bot.uploads import MAX_UPLOAD_BYTES, UploadError, explain
@@ -98,9 +98,8 @@ class Library:
     def _export(self, measure: str, text: str) -> str:
         """The measure's CSV, written beside and renamed into place, so a download never sees half a file."""
         path = Path(self._exports.name) / f"{measure.replace('/', '_').replace(chr(92), '_')}.csv"
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, suffix=".part", delete=False) as fh:
-            fh.write(text)
-        os.replace(fh.name, path)
+        with written(path) as part:
+            part.write_text(text, encoding="utf-8")
         return str(path)
 
 
