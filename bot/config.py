@@ -91,6 +91,13 @@ class Settings(BaseSettings):
         description="A question word found in at most this many chunks names one thing (信用+调解): when no "
         "retrieved passage holds it the bot says so, and a report without it is not listed (0: off).",
     )
+    core_term_cover: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="The missing core word refuses only when no retrieved passage (with its heading and neighbours) "
+        "holds this share of the question's IDF-weighted terms: else the word is a passing one (回头, 网上).",
+    )
     term_map_size: int = Field(3, ge=0, le=20, description="Corpus terms an unlisted English word maps to (0: off).")
     term_map_margin: float = Field(
         0.03, ge=0, le=1, description="Mapped terms must score within this of the best match (CSLS similarity)."

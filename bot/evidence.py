@@ -33,6 +33,7 @@ _EXTEND_MAX = 4  # and at most this many more sentences
 FiguresOf = Callable[[str, int, int], list[Figure]]  # a report's figures in text[start:end]
 _MEASURE = FEATURES.index("measure")
 _TYPE = FEATURES.index("type_match")
+_COVER = FEATURES.index("coverage_context")
 _SLACK = 2
 
 
@@ -76,6 +77,7 @@ class Bars:
     answer: float
     listed: float
     quote_margin: float
+    core_cover: float = 0.5
 
 
 @dataclass
@@ -177,7 +179,7 @@ def decide(plan: QueryPlan, ranked: list[Candidate], catalog: Catalog, bars: Bar
 def _single(ask: _Ask, ranked: list[Candidate]) -> Decision:
     plan, catalog, bars = ask.plan, ask.catalog, ask.bars
     good = [c for c in ranked if c.evidence.support >= bars.answer]
-    if ask.core and not any(ask.core in c.around for c in ranked):  # “信用+调解” is nowhere in scope
+    if _core_missing(ask, ranked):
         return Decision([], [], Refusal("absent", ask.rarest))
     if plan.wants == "date":  # names are rarely marked (浙江工商大学): only dates are told by their form
         good = [c for c in good if c.features[_TYPE] > 0] or good
@@ -205,6 +207,14 @@ def _single(ask: _Ask, ranked: list[Candidate]) -> Decision:
     if plan.wants == "number":  # “现有律师103人” before “4家律师事务所”: the figure right after what was asked
         chosen.sort(key=lambda c: not _figure_follows_term(plan, c))
     return Decision([extend_short(c.evidence, catalog) for c in chosen], [])
+
+
+def _core_missing(ask: _Ask, ranked: list[Candidate]) -> bool:
+    """“信用+调解” is nowhere in scope, and what is in scope holds too little of the rest of the question for
+    the missing word to be a passing one (回头 in “回头复查”, beside a passage on 复议…案件)."""
+    if not ask.core or any(ask.core in c.around for c in ranked):
+        return False
+    return max((c.features[_COVER] for c in ranked), default=0.0) < ask.bars.core_cover
 
 
 def _figure_follows_term(plan: QueryPlan, c: Candidate) -> bool:

@@ -83,6 +83,17 @@ def test_unanswerable_questions_are_refused(bot: Bot, question: str, lead: str) 
     assert answer.refused and answer.answer.startswith(lead), answer.answer
 
 
+def test_a_rare_passing_word_the_passage_lacks_does_not_refuse_it(bot: Bot) -> None:
+    """回头 is in one chunk of the corpus, so it is the question's rarest word; the passage holds the rest."""
+    answer = bot.answer("缙云县法律援助中心回头统计，一共办了多少件法律援助案件？")
+    assert not answer.refused and "469" in answer.answer, answer.answer
+
+
+def test_a_rare_head_word_no_passage_has_is_named_in_the_refusal(bot: Bot) -> None:
+    answer = bot.answer("临海市司法局局长是谁？")
+    assert answer.refused and "局长" in answer.answer, answer.answer
+
+
 @pytest.mark.parametrize(
     ("question", "lead"),
     [
