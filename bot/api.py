@@ -285,7 +285,7 @@ class Bot:
         s = self.settings
         answer = s.answer_bar if s.answer_bar is not None else self.model.answer_bar
         listed = s.list_bar if s.list_bar is not None else self.model.list_bar
-        return Bars(answer, listed, s.quote_margin, s.core_term_cover)
+        return Bars(answer, listed, s.quote_margin, s.core_term_cover, s.list_gap)
 
     def _rarest(self, plan: QueryPlan) -> tuple[str, str]:
         """The question's rarest word, and the same word again when so rare it names one thing (else "")."""

@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     list_bar: float | None = Field(
         None, ge=0, le=1, description="Probability a report's best passage needs to be listed (unset: the fitted bar)."
     )
+    list_gap: float = Field(
+        2.0,
+        ge=1,
+        description="A list also names the reports above the first fall by at least this ratio from the top "
+        "report's best probability (those that qualify stand together above the rest).",
+    )
     quote_margin: float = Field(
         0.1, ge=0, le=1, description="Other passages are quoted beside the best one when within this probability."
     )

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +79,7 @@ class Bars:
     listed: float
     quote_margin: float
     core_cover: float = 0.5
+    list_gap: float = 2.0
 
 
 @dataclass
@@ -224,18 +226,29 @@ def _figure_follows_term(plan: QueryPlan, c: Candidate) -> bool:
 
 
 def _listed(ask: _Ask, ranked: list[Candidate]) -> Decision:
-    """Every report whose best sentence passes the bar, and no other."""
-    seen: dict[str, Candidate] = {}
+    """Every report whose best sentence passes the list bar or stands with the top one, and no other."""
+    best: dict[str, Candidate] = {}
     for c in ranked:
-        if (
-            c.evidence.support >= ask.bars.listed
-            and c.evidence.doc_id not in seen
-            and not _premise_missing(ask.plan, c)
-        ):
-            seen[c.evidence.doc_id] = c
-    if not seen:
+        if c.evidence.doc_id not in best and not _premise_missing(ask.plan, c):
+            best[c.evidence.doc_id] = c
+    cut = _natural_break([c.evidence.support for c in best.values()], ask.bars)
+    named = [c for c in best.values() if c.evidence.support >= min(ask.bars.listed, cut)]
+    if not named:
         return Decision([], [], _unsure(ask, ranked))
-    return Decision([extend_short(c.evidence, ask.catalog) for c in seen.values()], [])
+    return Decision([extend_short(c.evidence, ask.catalog) for c in named], [])
+
+
+def _natural_break(probs: list[float], bars: Bars) -> float:
+    """The lowest probability above the first fall (by a ratio of at least `list_gap`) from the top report's
+    best sentence: a paraphrased list question scores every report lower, but those that qualify still stand
+    together above those that do not. Infinite when nothing falls or the top is below the answer bar."""
+    ranked = sorted(probs, reverse=True)
+    if not ranked or ranked[0] < bars.answer:
+        return float("inf")
+    for hi, lo in pairwise(ranked):
+        if hi >= bars.list_gap * lo:
+            return hi
+    return float("inf")
 
 
 def _computed(ask: _Ask, ranked: list[Candidate]) -> Decision:

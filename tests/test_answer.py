@@ -68,6 +68,14 @@ def test_court_appearance_list_names_the_right_districts(bot: Bot) -> None:
     assert "Huancui" not in answer.answer
 
 
+def test_a_paraphrased_list_names_the_reports_that_stand_with_the_best_one(bot: Bot) -> None:
+    """“给企业做法治体检” scores every report lower than the reports' own words would; the three that report
+    法治体检 still stand together above the rest, and are named though below the fitted list bar."""
+    answer = bot.answer("哪些地方的报告写到了给企业做法治体检？")
+    cited = {c.doc_id for c in answer.citations}
+    assert {CREDIT_DOC, LINHAI_DOC, ZHONGLOU_DOC} <= cited and ZHENJIANG_DOC not in cited, answer.answer
+
+
 @pytest.mark.parametrize(
     ("question", "lead"),
     [
