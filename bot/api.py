@@ -20,8 +20,17 @@ from bot.crosslingual import TermMap
 from bot.deadline import Deadline
 from bot.derived import generation_folder
 from bot.embeddings import EmbeddingCache, make_embedder
-from bot.evidence import Bars, Candidate, EvidenceModel, candidates, decide, default_model, score
-from bot.features import TermStats, split_unused
+from bot.evidence import (
+    Bars,
+    Candidate,
+    EvidenceModel,
+    candidates,
+    decide,
+    default_model,
+    score,
+    with_figure_chunks,
+)
+from bot.features import TermStats, measured_terms, split_unused
 from bot.figures import Figure, FigureTable
 from bot.index import ingest_done, is_stale, legacy_origins, open_catalog, open_store, open_writer, watch
 from bot.ingest import Ingestor, IngestReport, Progress, kept_folder
@@ -248,7 +257,7 @@ class Bot:
         """Plan, retrieve and decide: the evidence every backend answers from (a refusal says why not)."""
         plan = self.plan(question, history, filters)
         vector = self.embedder.embed_query(plan.question)
-        hits = self.retriever.retrieve(plan, vector=vector)
+        hits = self.retrieve(plan, vector)
         ranked = score(self.candidates(plan, hits, vector), self.model)
         decision = decide(plan, ranked, self.catalog, self.bars, self._rarest(plan))
         gate = self.settings.llm_gate if self.settings.llm_gate is not None else self.bars.answer / 2
@@ -264,6 +273,11 @@ class Bot:
                 [t for t, _ in self.terms.nearest(self.embedder.embed_query(w), size, margin)] for w in plan.unmapped
             ]
         return plan
+
+    def retrieve(self, plan: QueryPlan, vector: np.ndarray) -> list[Hit]:
+        """The ranked chunks, and for a figure question the chunks of each report's best-matching figures."""
+        hits = self.retriever.retrieve(plan, vector=vector)
+        return with_figure_chunks(plan, hits, self.catalog, self.figures, measured_terms(plan, self.stats))
 
     def candidates(self, plan: QueryPlan, hits: list[Hit], vector: np.ndarray) -> list[Candidate]:
         """Every sentence of the retrieved chunks with its features (the evidence model's input)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
@@ -24,7 +24,7 @@ from bot.figures import Figure, measure_match
 from bot.models import Evidence, Refusal
 from bot.query import QueryPlan, aimed_at_the_bot
 from bot.retrieve import Hit
-from bot.store import Catalog
+from bot.store import Catalog, ChunkRecord
 from bot.text import is_word, normalise
 
 MODEL_PATH = Path(__file__).parent / "resources" / "evidence_model.json"
@@ -36,6 +36,9 @@ _MEASURE = FEATURES.index("measure")
 _TYPE = FEATURES.index("type_match")
 _COVER = FEATURES.index("coverage_context")
 _SLACK = 2
+_FIGURE_DOCS = 20  # reports whose figures a question searches beside its retrieved chunks
+_FIGURE_CHUNKS = 2  # chunks added per report: those of its best-matching figures
+Measured = list[tuple[list[str], float]]
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class Candidate:
     figures: list[Figure]
     around: str  # the sentence with its heading and neighbours, normalised
     matches: list[float]  # how well each figure's measure names the question's terms
+    by_figure: bool = False  # its chunk was found by the figure search (`with_figure_chunks`)
 
 
 @dataclass
@@ -121,8 +125,41 @@ def candidates(
         ev = Evidence(hit.chunk.doc_id, hit.chunk.section, span.start, span.end, 0.0, hit.chunk.chunk_id)
         x = featurise(view, sentence, context, hit, mine, (sim, best))
         matches = [measure_match(f, view.measured) for f in mine]
-        out.append(Candidate(ev, x, mine, normalise(f"{sentence} {context}"), matches))
+        out.append(Candidate(ev, x, mine, normalise(f"{sentence} {context}"), matches, hit.by_figure))
     return out
+
+
+def with_figure_chunks(
+    plan: QueryPlan, hits: list[Hit], catalog: Catalog, figures: Mapping[str, list[Figure]], measured: Measured
+) -> list[Hit]:
+    """A question asking for a figure also searches each report's figures: the chunk holding the figure whose
+    measure best names what was asked joins the hits though neither ranking found it (“现有律师103人” for
+    “执业律师各有多少人”, in a report where 律师 is in every other chunk). It joins as the lowest ranked."""
+    docs = plan.doc_ids or list(dict.fromkeys(h.chunk.doc_id for h in hits))
+    if plan.wants != "number" or not measured or not hits or len(docs) > _FIGURE_DOCS:
+        return hits
+    have = {h.chunk.chunk_id for h in hits}
+    score, sim = min(h.score for h in hits), min(h.dense_sim for h in hits)
+    added: list[Hit] = []
+    for doc in docs:
+        for chunk in _chunks_of_best_figures(plan, doc, catalog, figures[doc], measured):
+            if chunk.chunk_id not in have:
+                have.add(chunk.chunk_id)
+                added.append(Hit(chunk, score, dense_sim=sim, by_figure=True))
+    return hits + added
+
+
+def _chunks_of_best_figures(
+    plan: QueryPlan, doc: str, catalog: Catalog, figures: list[Figure], measured: Measured
+) -> list[ChunkRecord]:
+    """Ties on the measure are broken by the unit asked for, then by the term ending the measure (现有律师103人)."""
+    keys = [(measure_match(f, measured), _unit_fits(plan.unit, f.unit), _term_ends(plan, f)) for f in figures]
+    scored = [(key, f.start) for key, f in zip(keys, figures, strict=True)]
+    scored = [(key, start) for key, start in scored if key[0] > 0]
+    top = max((key for key, _ in scored), default=None)
+    starts = [start for key, start in scored if key == top][:_FIGURE_CHUNKS]
+    chunks = [catalog.chunks[c] for c in catalog.docs[doc].chunk_ids]
+    return [c for c in chunks if any(c.start <= s < c.end for s in starts)]
 
 
 def _sentences(plan: QueryPlan, hits: list[Hit], catalog: Catalog) -> Iterator[tuple[Hit, Span, str, str]]:
@@ -220,9 +257,13 @@ def _core_missing(ask: _Ask, ranked: list[Candidate]) -> bool:
 
 
 def _figure_follows_term(plan: QueryPlan, c: Candidate) -> bool:
+    return any(_term_ends(plan, f) for f in c.figures)
+
+
+def _term_ends(plan: QueryPlan, figure: Figure) -> bool:
     """A term the question asks about ends the figure's measure, at most two characters (共, 达) before it."""
     words = [normalise(a) for alts in plan.terms for a in alts]
-    return any(w in normalise(f.measure)[-len(w) - _SLACK :] for f in c.figures for w in words)
+    return any(w in normalise(figure.measure)[-len(w) - _SLACK :] for w in words)
 
 
 def _listed(ask: _Ask, ranked: list[Candidate]) -> Decision:
@@ -256,13 +297,15 @@ def _computed(ask: _Ask, ranked: list[Candidate]) -> Decision:
     plan = ask.plan
     if not plan.across_reports:
         return _summed_parts(ask, ranked)
-    best: dict[str, tuple[tuple[float, float], Figure, Evidence]] = {}
+    if not ranked or ranked[0].evidence.support < ask.bars.answer:
+        return Decision([], [], Refusal("no_figure", ask.rarest))
+    best: dict[str, tuple[tuple[float, bool, float], Figure, Evidence]] = {}
     for c in ranked:
-        if c.evidence.support < ask.bars.answer:
+        if c.evidence.support < ask.bars.answer and not c.by_figure:  # ranked last, its measure says enough
             continue
         for fig, match in zip(c.figures, c.matches, strict=True):
-            key = (match, c.evidence.support)
-            if _unit_fits(plan.unit, fig.unit) and match > 0 and key > best.get(fig.doc_id, ((-1, -1),))[0]:
+            key = (match, _term_ends(plan, fig), c.evidence.support)
+            if _unit_fits(plan.unit, fig.unit) and match > 0 and key > best.get(fig.doc_id, ((-1, False, -1),))[0]:
                 best[fig.doc_id] = (key, fig, c.evidence)
     picked = [(fig, ev) for _, fig, ev in best.values()]
     if len(picked) < 2:  # one report has the figure: say it as a fact; none: say so

@@ -122,9 +122,23 @@ class QuestionView:
         best_rrf = max((h.score for h in hits), default=1.0) or 1.0
         best_dense = max((h.dense_sim for h in hits), default=0.0)
         mapped = [[normalise(a) for a in alts] for alts in plan.mapped]
-        # A figure's measure may name a compound's parts (调处…纠纷 for 调解纠纷) or a mapped English word.
-        measured = terms + [([p], stats.weight([p])) for p in pieces] + [(alts, 1.0) for alts in mapped]
+        measured = _measured(terms, pieces, mapped, stats)
         return cls(plan, terms, unknown, measured, pieces, mapped, rarest, pairs, best_rrf, best_dense)
+
+
+def measured_terms(plan: QueryPlan, stats: TermStats) -> list[tuple[list[str], float]]:
+    """What a figure's measure phrase is matched against: the question's weighted terms (as `QuestionView`)."""
+    terms = [([normalise(a) for a in alts], stats.weight(alts)) for alts in split_unused(plan.terms, stats)]
+    terms = [(alts, w) for alts, w in terms if stats.df(alts)]
+    pieces = [p for alts, _ in terms for p in parts(alts[0])]
+    return _measured(terms, pieces, [[normalise(a) for a in alts] for alts in plan.mapped], stats)
+
+
+def _measured(
+    terms: list[tuple[list[str], float]], pieces: list[str], mapped: list[list[str]], stats: TermStats
+) -> list[tuple[list[str], float]]:
+    # A figure's measure may name a compound's parts (调处…纠纷 for 调解纠纷) or a mapped English word.
+    return terms + [([p], stats.weight([p])) for p in pieces] + [(alts, 1.0) for alts in mapped]
 
 
 def split_unused(terms: list[list[str]], stats: TermStats) -> list[list[str]]:

@@ -28,6 +28,7 @@ class Hit:
     bm25_rank: int | None = None
     dense_rank: int | None = None
     dense_sim: float = 0.0  # cosine of the chunk to the question (the lowest one seen when not ranked)
+    by_figure: bool = False  # found by the figures' measures, not ranked: its rank says nothing
 
 
 class Bm25Index:

@@ -77,7 +77,7 @@ def _paraphrased(plan: QueryPlan, seed: str, level: int) -> QueryPlan:
 
 def _candidates(bot: Bot, plan: QueryPlan) -> list[Candidate]:
     vector = bot.embedder.embed_query(plan.question)
-    return bot.candidates(plan, bot.retriever.retrieve(plan, vector=vector), vector)
+    return bot.candidates(plan, bot.retrieve(plan, vector), vector)
 
 
 def _holds(bot: Bot, q: Question, ev) -> bool:  # type: ignore[no-untyped-def]

@@ -68,6 +68,13 @@ def test_court_appearance_list_names_the_right_districts(bot: Bot) -> None:
     assert "Huancui" not in answer.answer
 
 
+def test_a_figure_neither_ranking_finds_is_found_by_its_measure(bot: Bot) -> None:
+    """律师 is in most of 缙云's chunks, so “新增律师13人” is not among its top ones; the figures table finds it."""
+    answer = bot.answer("缙云县和钟楼区今年各新增了多少名律师？")
+    assert "13人" in answer.answer and "142名" in answer.answer, answer.answer
+    assert {c.doc_id for c in answer.citations} == {JINYUN_DOC, ZHONGLOU_DOC}
+
+
 def test_a_paraphrased_list_names_the_reports_that_stand_with_the_best_one(bot: Bot) -> None:
     """“给企业做法治体检” scores every report lower than the reports' own words would; the three that report
     法治体检 still stand together above the rest, and are named though below the fitted list bar."""
