@@ -20,7 +20,7 @@ from bot import derived
 from bot.figures import Figure, measure_match
 from bot.query import QueryPlan
 from bot.retrieve import Hit
-from bot.text import normalise, normalise_numbers, parts
+from bot.text import normalise, normalise_numbers, parts, words_in
 
 FEATURES = (
     "coverage",  # IDF-weighted share of the question's terms in the sentence (terms the corpus has)
@@ -142,11 +142,12 @@ def _measured(
 
 
 def split_unused(terms: list[list[str]], stats: TermStats) -> list[list[str]]:
-    """A question word the reports never use (调解纠纷) counts as its parts when they do (调解, 纠纷)."""
+    """A question word the reports never use counts as its words when they use any: 调解纠纷 as 调解 and 纠纷,
+    and 立案就 (a lone character glued on) as 立案. Its unused words stay, and count as unknown."""
     out: list[list[str]] = []
     for alts in terms:
-        pieces = parts(alts[0])
-        if not stats.df(alts) and pieces and all(stats.df([p]) for p in pieces):
+        pieces = words_in(alts[0]) or parts(alts[0])
+        if not stats.df(alts) and pieces and any(stats.df([p]) for p in pieces):
             out.extend([p] for p in pieces)
         else:
             out.append(alts)

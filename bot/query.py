@@ -99,6 +99,7 @@ _LIST_ZH = re.compile(
     r"哪些|哪几|哪个(?:县|区|市|地)|各(?:区县|县区|地|区|县|市)|分别|比较|对比|相比|都有|几个(?:县|区)"
 )
 _LIST_EN = re.compile(r"\b(which|compare|comparison|each|every|across|all (?:the )?(?:reports|counties|districts))\b")
+_REPORTS = re.compile(r"报告|\breports?\b", re.I)
 _FOLLOW_ZH = re.compile(r"^(?:那|那么|那个|还有|另外|同样|此外)|呢[?？]?$")
 _FOLLOW_EN = re.compile(r"^(?:and|what about|how about|same for|and what about)\b", re.I)
 _YEAR = re.compile(r"(20\d\d)\s*(?:年|\b)")
@@ -349,8 +350,12 @@ def resolve_followup(question: str, history: list[tuple[str, str]], regions: Reg
     topicless = not _content(question, now_hits)
     if now_hits and topicless:
         return _swap_region(previous, prev_hits, question, now_hits)
-    spans_reports = _is_list(question) or _KINDS[0][1].search(question)  # “which reports…they”: no region to borrow
-    if not now_hits and prev_hits and not spans_reports and (elliptical or topicless or _ANAPHORA.search(question)):
+    # “which reports…they”, “五份报告中有几份”: a question about the reports as a set has no region to borrow
+    spans_reports = _is_list(question) or _KINDS[0][1].search(question) or _REPORTS.search(question)
+    # A figure is always some place's: one asked for with no place named (解除矫正的有多少？) is a follow-up.
+    placeless_figure = _WANTS[0][1].search(question) is not None
+    lacks_region = elliptical or topicless or placeless_figure or _ANAPHORA.search(question)
+    if not now_hits and prev_hits and not spans_reports and lacks_region:
         return f"{prev_hits[0]} {question}"
     return question
 

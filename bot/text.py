@@ -188,6 +188,15 @@ def key_words(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=4096)
+def words_in(term: str) -> tuple[str, ...]:
+    """The words of two or more characters in a short term (立案就 → 立案), none when it is one word."""
+    if not _CJK.search(term):
+        return ()
+    pieces = [p for p in _jieba().cut(term) if len(p) >= 2]
+    return tuple(pieces) if pieces != [term] else ()
+
+
+@lru_cache(maxsize=4096)
 def parts(term: str) -> tuple[str, ...]:
     """Words inside a compound (调解机制 → 调解, 机制), for partial credit when the whole is absent."""
     if len(term) < 4 or not _CJK.search(term):

@@ -11,7 +11,7 @@ import pytest
 from bot.api import Bot
 from bot.evaluate import load_questions
 from bot.evidence import EvidenceModel
-from bot.features import FEATURES
+from bot.features import FEATURES, TermStats, split_unused
 from bot.figures import extract_figures
 from tests.conftest import CREDIT_DOC, JINYUN_DOC, LINHAI_DOC, ROOT, ZHONGLOU_DOC
 
@@ -86,6 +86,21 @@ def test_followup_borrows_only_what_it_lacks(bot: Bot) -> None:
     complete = "临海市办理涉企法律援助案件多少件？"
     fresh, after = bot.answer(complete), bot.answer(complete, history=history)
     assert fresh.answer == after.answer and after.citations[0].doc_id == LINHAI_DOC
+
+
+def test_a_question_word_the_reports_never_use_counts_as_its_words() -> None:
+    """立案就 (就 glued on by the question's grammar) is 立案; 量子调解's unused 量子 stays, counted as unknown."""
+    stats = TermStats(["接收行政复议申请80件,立案前化解36件", "调解纠纷100件"])
+    assert split_unused([["立案就"], ["量子调解"], ["调解纠纷"]], stats) == [["立案"], ["量子"], ["调解"], ["调解纠纷"]]
+
+
+def test_a_figure_asked_with_no_place_is_the_previous_turns_places(bot: Bot) -> None:
+    """A figure is always some place's: “挽回了多少经济损失？” after a question on 缙云 asks about 缙云; a question
+    on the reports as a set (“五份报告中有几份…”) borrows nothing."""
+    history = [("缙云县办理了多少件法律援助案件？", "据缙云县报告：469件[1]")]
+    after = bot.answer("挽回了多少经济损失？", history=history)
+    assert {c.doc_id for c in after.citations} == {JINYUN_DOC} and "1500" in after.answer, after.answer
+    assert bot.plan("五份报告中有几份提到了律师？", history).doc_ids is None
 
 
 def test_a_complete_question_is_answered_the_same_after_any_turn(bot: Bot) -> None:
