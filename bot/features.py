@@ -116,13 +116,16 @@ class QuestionView:
         terms = [(alts, w) for alts, w, df in weighted if df]
         total = sum(w for _, w, _ in weighted)
         unknown = sum(w for _, w, df in weighted if not df) / total if total else 0.0
-        rarest = max(terms, key=lambda t: t[1])[0] if terms else []
         pieces = [p for alts, _ in terms for p in parts(alts[0])]
-        pairs = {m for alts, _ in terms for m in _CJK_PAIR.findall(alts[0])}
         best_rrf = max((h.score for h in hits), default=1.0) or 1.0
         best_dense = max((h.dense_sim for h in hits), default=0.0)
         mapped = [[normalise(a) for a in alts] for alts in plan.mapped]
         measured = _measured(terms, pieces, mapped, stats)
+        # An English word the glossary lacks counts by the corpus terms the embedder maps it to, weighted as rare
+        # as they are: “abnormal death” is what tells 非正常死亡案件71起 from the other mediation figures.
+        terms += [(alts, stats.weight(alts)) for alts in mapped if stats.df(alts)]
+        rarest = max(terms, key=lambda t: t[1])[0] if terms else []
+        pairs = {m for alts, _ in terms for m in _CJK_PAIR.findall(alts[0])}
         return cls(plan, terms, unknown, measured, pieces, mapped, rarest, pairs, best_rrf, best_dense)
 
 

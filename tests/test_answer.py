@@ -68,6 +68,12 @@ def test_court_appearance_list_names_the_right_districts(bot: Bot) -> None:
     assert "Huancui" not in answer.answer
 
 
+def test_an_english_word_the_glossary_lacks_counts_by_the_terms_it_maps_to(bot: Bot) -> None:
+    """“abnormal deaths” maps to 非正常 and 死亡, rare terms that tell the 71 from Linhai's other mediation figures."""
+    answer = bot.answer("How many disputes over abnormal deaths were resolved in Linhai?")
+    assert "71起" in answer.answer and answer.citations[0].doc_id == LINHAI_DOC, answer.answer
+
+
 def test_a_figure_neither_ranking_finds_is_found_by_its_measure(bot: Bot) -> None:
     """律师 is in most of 缙云's chunks, so “新增律师13人” is not among its top ones; the figures table finds it."""
     answer = bot.answer("缙云县和钟楼区今年各新增了多少名律师？")
