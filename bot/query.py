@@ -304,10 +304,11 @@ def _apply_period(plan: QueryPlan, metas: dict[str, DocMeta]) -> None:
     if not match:
         return
     plan.year = int(match.group(1))
+    years = {int(y) for y in _YEAR.findall(plan.question)}  # “浈江区2024年和临海市2020年”: each its own year
     scope = plan.doc_ids or list(metas)
-    same_year = [d for d in scope if metas[d].year == plan.year]
+    same_year = [d for d in scope if metas[d].year in years]
     if same_year:
-        plan.doc_ids = _narrow_half(plan.question, same_year, metas)
+        plan.doc_ids = _narrow_half(plan.question, same_year, metas, named=plan.doc_ids is not None)
         return
     mentions = [d for d in scope if metas[d].year and abs(metas[d].year - plan.year) <= 1]
     if mentions:
@@ -316,11 +317,19 @@ def _apply_period(plan: QueryPlan, metas: dict[str, DocMeta]) -> None:
         plan.refusal = Refusal("period", str(plan.year))
 
 
-def _narrow_half(question: str, doc_ids: list[str], metas: dict[str, DocMeta]) -> list[str]:
-    if _HALF.search(question):
-        half = [d for d in doc_ids if "half" in metas[d].period or "上半年" in metas[d].period]
-        return half or doc_ids
-    return doc_ids
+def _narrow_half(question: str, doc_ids: list[str], metas: dict[str, DocMeta], named: bool) -> list[str]:
+    """“上半年” picks half-year reports; when the question names places, each place's half-year report over its
+    full-year one, and a place with only one keeps it (“缙云县2023年全年和环翠区2023年上半年”)."""
+    if not _HALF.search(question):
+        return doc_ids
+    places: dict[str, list[str]] = {}
+    for d in doc_ids:
+        places.setdefault(metas[d].county or d if named else "", []).append(d)
+    return [d for group in places.values() for d in [x for x in group if _is_half(metas[x])] or group]
+
+
+def _is_half(meta: DocMeta) -> bool:
+    return "half" in meta.period or "上半年" in meta.period
 
 
 def _unknown_place(question: str, hits: list[str]) -> Refusal | None:

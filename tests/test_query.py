@@ -24,6 +24,8 @@ def _plan(bot: Bot, question: str, history: list[tuple[str, str]] | None = None)
         ("2024年的报告说了什么普法工作", [ZHENJIANG_DOC]),
         ("2020年的法律援助", [LINHAI_DOC]),
         ("2023年上半年的调解工作", [CREDIT_DOC]),
+        ("缙云县2023年全年和环翠区2023年上半年各调解了多少纠纷", sorted([JINYUN_DOC, CREDIT_DOC])),
+        ("浈江区2024年和临海市2020年各办了多少件行政复议", sorted([ZHENJIANG_DOC, LINHAI_DOC])),
         ("哪些区县推行了信用+调解", None),
     ],
 )
