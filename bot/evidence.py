@@ -319,10 +319,22 @@ def _summed_parts(ask: _Ask, ranked: list[Candidate]) -> Decision:
         if c.evidence.support < ask.bars.answer:
             break
         parts = [f for f, m in zip(c.figures, c.matches, strict=True) if m > 0 and _unit_fits(ask.plan.unit, f.unit)]
+        parts = _one_unit(parts)
         parts = [f for f in parts if not _is_whole(f, ask.catalog)] if len(parts) > 2 else parts
         if len(parts) >= 2:
             return Decision([c.evidence], [], figures=[(f, c.evidence) for f in parts])
     return _single(ask, ranked)
+
+
+def _one_unit(parts: list[Figure]) -> list[Figure]:
+    """Only like figures add up: “19个镇…文件40件、合同657件” sums the 件, the most of one unit, not the 个."""
+    kinds = [_unit_kind(f.unit) for f in parts]
+    most = max(kinds, key=kinds.count, default="")
+    return [f for f, k in zip(parts, kinds, strict=True) if k == most]
+
+
+def _unit_kind(unit: str) -> str:
+    return next((g[0] for g in _UNIT_GROUPS if unit in g), unit)
 
 
 def _is_whole(fig: Figure, catalog: Catalog) -> bool:

@@ -10,7 +10,7 @@ import pytest
 
 from bot.api import Bot
 from bot.evaluate import load_questions
-from bot.evidence import EvidenceModel
+from bot.evidence import EvidenceModel, _one_unit
 from bot.features import FEATURES, TermStats, split_unused
 from bot.figures import extract_figures
 from tests.conftest import CREDIT_DOC, JINYUN_DOC, LINHAI_DOC, ROOT, ZHONGLOU_DOC
@@ -86,6 +86,11 @@ def test_followup_borrows_only_what_it_lacks(bot: Bot) -> None:
     complete = "临海市办理涉企法律援助案件多少件？"
     fresh, after = bot.answer(complete), bot.answer(complete, history=history)
     assert fresh.answer == after.answer and after.citations[0].doc_id == LINHAI_DOC
+
+
+def test_only_like_figures_add_up() -> None:
+    figures = extract_figures("d", "共审查19个镇(街道)党政规范性文件40件、政府合同657件、重大执法决定41件。")
+    assert [f.value for f in _one_unit(figures)] == [40, 657, 41]
 
 
 def test_a_question_word_the_reports_never_use_counts_as_its_words() -> None:
