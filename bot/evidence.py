@@ -20,7 +20,7 @@ import numpy as np
 
 from bot.chunking import Span, heading_level, split_sentences
 from bot.features import FEATURES, QuestionView, TermStats, featurise
-from bot.figures import Figure, measure_match
+from bot.figures import Figure, MeasureTerm, measure_match
 from bot.models import Evidence, Refusal
 from bot.query import QueryPlan, aimed_at_the_bot
 from bot.retrieve import Hit
@@ -38,7 +38,7 @@ _COVER = FEATURES.index("coverage_context")
 _SLACK = 2
 _FIGURE_DOCS = 20  # reports whose figures a question searches beside its retrieved chunks
 _FIGURE_CHUNKS = 2  # chunks added per report: those of its best-matching figures
-Measured = list[tuple[list[str], float]]
+Measured = list[MeasureTerm]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from bot import derived
-from bot.figures import Figure, measure_match
+from bot.figures import Figure, MeasureTerm, measure_match
 from bot.query import QueryPlan
 from bot.retrieve import Hit
 from bot.text import normalise, normalise_numbers, parts, words_in
@@ -99,7 +99,7 @@ class QuestionView:
     plan: QueryPlan
     terms: list[tuple[list[str], float]]  # (normalised alternatives, IDF weight) of terms the corpus uses
     unknown: float  # share of the question's term weight in terms the corpus never uses
-    measured: list[tuple[list[str], float]]  # terms and mapped English words, for matching figures' measures
+    measured: list[MeasureTerm]  # terms and mapped English words, for matching figures' measures
     pieces: list[str]
     mapped: list[list[str]]
     rarest: list[str]
@@ -120,7 +120,7 @@ class QuestionView:
         best_rrf = max((h.score for h in hits), default=1.0) or 1.0
         best_dense = max((h.dense_sim for h in hits), default=0.0)
         mapped = [[normalise(a) for a in alts] for alts in plan.mapped]
-        measured = _measured(terms, pieces, mapped, stats)
+        measured = _measured(terms, mapped)
         # An English word the glossary lacks counts by the corpus terms the embedder maps it to, weighted as rare
         # as they are: “abnormal death” is what tells 非正常死亡案件71起 from the other mediation figures.
         terms += [(alts, stats.weight(alts)) for alts in mapped if stats.df(alts)]
@@ -129,19 +129,16 @@ class QuestionView:
         return cls(plan, terms, unknown, measured, pieces, mapped, rarest, pairs, best_rrf, best_dense)
 
 
-def measured_terms(plan: QueryPlan, stats: TermStats) -> list[tuple[list[str], float]]:
+def measured_terms(plan: QueryPlan, stats: TermStats) -> list[MeasureTerm]:
     """What a figure's measure phrase is matched against: the question's weighted terms (as `QuestionView`)."""
     terms = [([normalise(a) for a in alts], stats.weight(alts)) for alts in split_unused(plan.terms, stats)]
     terms = [(alts, w) for alts, w in terms if stats.df(alts)]
-    pieces = [p for alts, _ in terms for p in parts(alts[0])]
-    return _measured(terms, pieces, [[normalise(a) for a in alts] for alts in plan.mapped], stats)
+    return _measured(terms, [[normalise(a) for a in alts] for alts in plan.mapped])
 
 
-def _measured(
-    terms: list[tuple[list[str], float]], pieces: list[str], mapped: list[list[str]], stats: TermStats
-) -> list[tuple[list[str], float]]:
+def _measured(terms: list[tuple[list[str], float]], mapped: list[list[str]]) -> list[MeasureTerm]:
     # A figure's measure may name a compound's parts (调处…纠纷 for 调解纠纷) or a mapped English word.
-    return terms + [([p], stats.weight([p])) for p in pieces] + [(alts, 1.0) for alts in mapped]
+    return [(alts, w, parts(alts[0])) for alts, w in terms] + [(alts, 1.0, ()) for alts in mapped]
 
 
 def split_unused(terms: list[list[str]], stats: TermStats) -> list[list[str]]:

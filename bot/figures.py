@@ -99,18 +99,26 @@ def _noun(text: str, unit_end: int, sentence_end: int) -> str:
     return tail[: stop.start()] if stop else tail
 
 
-def measure_match(figure: Figure, terms: Iterable[tuple[list[str], float]]) -> float:
+# A question term as a figure's measure is matched against: its alternatives, its IDF weight, and the words of a
+# compound, which earn a share of the weight when the compound itself is absent (调处…纠纷 for 调解纠纷).
+MeasureTerm = tuple[list[str], float, tuple[str, ...]]
+
+
+def measure_match(figure: Figure, terms: Iterable[MeasureTerm]) -> float:
     """Weighted share of the question's content terms that the figure's measure phrase names.
 
     A term matches a word of the measure, or, when it is itself a compound (four or more characters),
-    any part of it: 律师 names “现有律师103人” but not “4家律师事务所”.
+    any part of it: 律师 names “现有律师103人” but not “4家律师事务所”. A compound's words count only toward
+    the compound's own weight, so “律师事务所及律师” is not named more than “现有律所” is by 律师事务所/律所.
     """
     measure = normalise(f"{figure.measure} {figure.noun}")
     total = got = 0.0
-    for alternatives, weight in terms:
+    for alternatives, weight, pieces in terms:
         total += weight
         if any(_names(normalise(a), measure, figure.words) for a in alternatives):
             got += weight
+        elif pieces:
+            got += weight * sum(_names(p, measure, figure.words) for p in pieces) / len(pieces)
     return got / total if total else 0.0
 
 

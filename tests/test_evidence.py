@@ -12,7 +12,7 @@ from bot.api import Bot
 from bot.evaluate import load_questions
 from bot.evidence import EvidenceModel, _one_unit
 from bot.features import FEATURES, TermStats, split_unused
-from bot.figures import extract_figures
+from bot.figures import extract_figures, measure_match
 from tests.conftest import CREDIT_DOC, JINYUN_DOC, LINHAI_DOC, ROOT, ZHONGLOU_DOC
 
 SETS = [ROOT / "eval" / "questions.jsonl", ROOT / "eval" / "heldout.jsonl"]
@@ -86,6 +86,13 @@ def test_followup_borrows_only_what_it_lacks(bot: Bot) -> None:
     complete = "临海市办理涉企法律援助案件多少件？"
     fresh, after = bot.answer(complete), bot.answer(complete, history=history)
     assert fresh.answer == after.answer and after.citations[0].doc_id == LINHAI_DOC
+
+
+def test_a_compounds_words_count_only_toward_the_compound() -> None:
+    """律师事务所 and its words 律师, 事务所 are one term: “律师事务所及律师的投诉” does not outrank “现有律所”."""
+    stock, complaints = extract_figures("d", "辖区内现有律所24家,针对律师事务所及律师的投诉共13起。")
+    firms = [(["律师事务所", "律所"], 2.5, ("律师", "事务所")), (["数量"], 1.0, ())]
+    assert measure_match(stock, firms) == measure_match(complaints, firms) == 2.5 / 3.5
 
 
 def test_only_like_figures_add_up() -> None:
