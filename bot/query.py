@@ -362,7 +362,7 @@ def resolve_followup(question: str, history: list[tuple[str, str]], regions: Reg
     # “which reports…they”, “五份报告中有几份”: a question about the reports as a set has no region to borrow
     spans_reports = _is_list(question) or _KINDS[0][1].search(question) or _REPORTS.search(question)
     # A figure is always some place's: one asked for with no place named (解除矫正的有多少？) is a follow-up.
-    placeless_figure = _WANTS[0][1].search(question) is not None
+    placeless_figure = _WANTS[0][1].search(question) is not None and _unknown_place(question, now_hits) is None
     lacks_region = elliptical or topicless or placeless_figure or _ANAPHORA.search(question)
     if not now_hits and prev_hits and not spans_reports and lacks_region:
         return f"{prev_hits[0]} {question}"
