@@ -42,7 +42,7 @@ from bot.retrieve import Hit, HybridRetriever
 from bot.sentence_vectors import SentenceVectors
 from bot.shared import SharedCatalog, pull
 from bot.store import Catalog
-from bot.text import add_words, normalise
+from bot.text import add_words, normalise, tokenize
 from bot.uploads import UploadError, discard_upload, store_upload
 
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ class Bot:
         self.progress = progress
         self._backends: dict[str, Backend] = {}
         self._ingest_lock = threading.Lock()
+        self._words: dict[str, np.ndarray] = {}
         self.embedder = make_embedder(self.settings.embedder, self.settings.data_dir / "models", warm=True)
         self.store = open_store(self.settings, self.embedder, progress)
         self.store.warm()
@@ -270,7 +271,7 @@ class Bot:
         size, margin = self.settings.term_map_size, self.settings.term_map_margin
         if plan.unmapped and size:
             plan.mapped = [
-                [t for t, _ in self.terms.nearest(self.embedder.embed_query(w), size, margin)] for w in plan.unmapped
+                [t for t, _ in self.terms.nearest(self._word_vector(w), size, margin)] for w in plan.unmapped
             ]
         return plan
 
@@ -285,7 +286,21 @@ class Bot:
         def similarity(doc_id: str, start: int) -> float:
             return self.sentences.similarity(doc_id, start, vector)
 
-        return candidates(plan, hits, self.catalog, self.stats, self.figures_of, similarity)
+        words = [self._word_vector(w) for w in plan.unmapped]
+        align = self.terms.aligner(np.stack(words) if words else np.zeros((0, 0)))
+
+        def alignment(sentence: str) -> float:
+            return align(tokenize(sentence)) if words else 0.0
+
+        return candidates(plan, hits, self.catalog, self.stats, self.figures_of, similarity, alignment)
+
+    def _word_vector(self, word: str) -> np.ndarray:
+        """An English word's vector, kept: the plan maps it and every candidate sentence is aligned to it."""
+        if word not in self._words:
+            if len(self._words) > 10_000:
+                self._words.clear()
+            self._words[word] = self.embedder.embed_query(word)
+        return self._words[word]
 
     def figures_of(self, doc_id: str, start: int, end: int) -> list[Figure]:
         return self.figures.within(doc_id, start, end)

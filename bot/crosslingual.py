@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,7 @@ class TermMap:
     terms: list[str]
     vectors: np.ndarray  # (n, d), normalised
     hubness: np.ndarray  # (n,) mean cosine of each term to its nearest other terms
+    _index: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(cls, token_lists: list[list[str]], embedder: Embedder, cache: Path, limit: int) -> TermMap:
@@ -68,6 +69,27 @@ class TermMap:
         terms = np.array(made.terms, dtype=str) if made.terms else np.zeros(0, dtype="<U1")
         derived.save(folder, f"terms-{limit}", {"terms": terms, "vectors": made.vectors, "hubness": made.hubness})
         return made
+
+    def aligner(self, words: np.ndarray) -> Callable[[list[str]], float]:
+        """How well a sentence's own words stand for the question's unlisted English words: per word, the best
+        CSLS score among the sentence's terms over the best among all terms (1: the sentence holds the word's
+        nearest term), averaged. Among a sentence's few words the nearest is far surer than among 20,000."""
+        if not len(words) or not self.terms:
+            return lambda tokens: 0.0
+        scores = 2 * (self.vectors @ words.T) - self.hubness[:, None]
+        best = np.maximum(scores.max(axis=0), 1e-6)
+        rows_of = self._rows()
+
+        def align(tokens: list[str]) -> float:
+            rows = [rows_of[t] for t in set(tokens) if t in rows_of]
+            return float(np.clip(scores[rows].max(axis=0) / best, 0.0, 1.0).mean()) if rows else 0.0
+
+        return align
+
+    def _rows(self) -> dict[str, int]:
+        if self._index is None:
+            self._index = {t: i for i, t in enumerate(self.terms)}
+        return self._index
 
     def nearest(self, vector: np.ndarray, n: int, margin: float) -> list[tuple[str, float]]:
         """The best `n` terms within `margin` of the best CSLS score, best first."""

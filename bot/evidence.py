@@ -105,6 +105,7 @@ def candidates(
     stats: TermStats,
     figures_of: FiguresOf,
     similarity: SentenceSimilarity,
+    alignment: Callable[[str], float] = lambda sentence: 0.0,
 ) -> list[Candidate]:
     """Every sentence of the retrieved chunks, measured (probabilities are filled in by `score`)."""
     view = QuestionView.build(plan, hits, stats)
@@ -123,7 +124,7 @@ def candidates(
     for (hit, span, sentence, context), sim in zip(raw, sims, strict=True):
         mine = [f for f in figures_in(hit) if span.start <= f.start < span.end]
         ev = Evidence(hit.chunk.doc_id, hit.chunk.section, span.start, span.end, 0.0, hit.chunk.chunk_id)
-        x = featurise(view, sentence, context, hit, mine, (sim, best))
+        x = featurise(view, sentence, context, hit, mine, (sim, best), alignment(sentence))
         matches = [measure_match(f, view.measured) for f in mine]
         out.append(Candidate(ev, x, mine, normalise(f"{sentence} {context}"), matches, hit.by_figure))
     return out

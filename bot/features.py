@@ -40,6 +40,7 @@ FEATURES = (
     "type_match",  # asks for a name / date / place / reason and the sentence has that kind of thing
     "short",  # a heading or an item title: says what, not how much
     "english",
+    "aligned",  # how well the sentence's own words stand for the unlisted English words (0 when none)
 )
 _DATE = re.compile(r"\d{1,2}月(?:\d{1,2}日)?|\d{4}年\d{1,2}月")
 _NAME = re.compile(r"《[^》]{2,40}》|“[^”]{2,30}”|\"[^\"]{2,30}\"")
@@ -155,7 +156,13 @@ def split_unused(terms: list[list[str]], stats: TermStats) -> list[list[str]]:
 
 
 def featurise(
-    q: QuestionView, sentence: str, context: str, hit: Hit, figures: list[Figure], sims: tuple[float, float]
+    q: QuestionView,
+    sentence: str,
+    context: str,
+    hit: Hit,
+    figures: list[Figure],
+    sims: tuple[float, float],
+    aligned: float = 0.0,
 ) -> np.ndarray:
     """The feature vector of one sentence, in the order of FEATURES; `sims` is (its cosine, the best one)."""
     body = normalise_numbers(normalise(sentence))
@@ -181,6 +188,7 @@ def featurise(
             _type_match(plan.wants, sentence),
             float(len(sentence) < 25),
             float(plan.lang == "en"),
+            aligned,
         ],
         dtype=np.float64,
     )

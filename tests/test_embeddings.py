@@ -96,3 +96,15 @@ def test_only_the_bots_own_embedder_loads_ahead() -> None:
     warm = make_embedder("use-multilingual", warm=True)
     assert threading.active_count() >= before  # started (it may already have finished)
     assert warm.embed_query("法律援助").shape == (512,)
+
+
+def test_an_english_word_is_aligned_to_the_sentence_word_nearest_it(bot: Bot) -> None:
+    """Among a sentence's own words the nearest to “enterprise” is surer than among the whole vocabulary: a
+    sentence holding the word's best term scores 1, one holding only far terms less, one with none 0."""
+    word = bot.embedder.embed_query("enterprise")
+    nearest = bot.terms.nearest(word, 1, 0.0)[0][0]
+    align = bot.terms.aligner(word[None, :])
+    far = [t for t, _ in bot.terms.nearest(-word, 3, 1.0)]
+    assert align([nearest, "法治"]) == 1.0
+    assert 0.0 < align(far) < 1.0
+    assert align(["not-a-term"]) == 0.0
