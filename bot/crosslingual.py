@@ -76,13 +76,17 @@ class TermMap:
         nearest term), averaged. Among a sentence's few words the nearest is far surer than among 20,000."""
         if not len(words) or not self.terms:
             return lambda tokens: 0.0
-        scores = 2 * (self.vectors @ words.T) - self.hubness[:, None]
-        best = np.maximum(scores.max(axis=0), 1e-6)
+        # One matrix-vector product per word, not one product with the whole word matrix: a multi-threaded
+        # BLAS product leaves its threads spinning against the embedder's for the next question (p50 ×3).
+        best = np.maximum([float(np.max(2 * (self.vectors @ w) - self.hubness)) for w in words], 1e-6)
         rows_of = self._rows()
 
         def align(tokens: list[str]) -> float:
             rows = [rows_of[t] for t in set(tokens) if t in rows_of]
-            return float(np.clip(scores[rows].max(axis=0) / best, 0.0, 1.0).mean()) if rows else 0.0
+            if not rows:
+                return 0.0
+            scores = 2 * (self.vectors[rows] @ words.T) - self.hubness[rows, None]
+            return float(np.clip(scores.max(axis=0) / best, 0.0, 1.0).mean())
 
         return align
 
