@@ -21,7 +21,7 @@ from tests.fake_openai import FakeOpenAI, Reply
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 HELDOUT = ROOT / "eval" / "heldout.jsonl"  # never tuned on: it measures what the tuning carries over
 FLOOR = 0.95  # measured 0.97 on the extractive backend (2026-11-23); a regression below this fails CI
-HELDOUT_FLOOR = 0.70  # measured 0.74 (2026-11-23); the goal is 0.90
+HELDOUT_FLOOR = 0.70  # measured 0.76 (2026-11-23); the goal is 0.90
 ASK_KEYS = {"answer", "refused", "backend", "citations", "retrieved", "latency_ms", "changes", "notice", "fallback"}
 
 
