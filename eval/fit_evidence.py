@@ -38,6 +38,7 @@ QUESTIONS = ROOT / "eval" / "questions.jsonl"
 SINGLE = ("fact", "followup", "adversarial", "unanswerable")
 REFUSAL_PRECISION = 0.9
 FOLDS = 5
+TOLERANCE = 1e-3  # weights and bias of a reproduction may differ by this much (see `difference`)
 
 
 def examples(bot: Bot, questions: list[Question]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list]:
@@ -175,6 +176,18 @@ def fit(bot: Bot) -> dict:
     }
 
 
+def difference(committed: dict, fitted: dict) -> float:
+    """The largest gap between two fits' numbers (infinite when their features or bars differ).
+
+    BLAS kernels differ by CPU and thread count in the last bits of a float, and a logistic fit rounded to six
+    decimals can carry that into its last digit: the same fit, within TOLERANCE, is a reproduction."""
+    keys = ("features", "answer_bar", "list_bar", "data")
+    if any(committed.get(k) != fitted.get(k) for k in keys) or len(committed["weights"]) != len(fitted["weights"]):
+        return float("inf")
+    numbers = zip([*committed["weights"], committed["bias"]], [*fitted["weights"], fitted["bias"]], strict=True)
+    return max(abs(a - b) for a, b in numbers)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare with the committed parameters, write nothing")
@@ -182,9 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     fitted = fit(Bot())
     text = json.dumps(fitted, ensure_ascii=False, indent=2) + "\n"
     if args.check:
-        same = MODEL_PATH.read_text(encoding="utf-8") == text
-        print("reproduced" if same else "DIFFERENT from the committed parameters:\n" + text)
-        return 0 if same else 1
+        committed = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+        gap = difference(committed, fitted)
+        print("reproduced" if gap <= TOLERANCE else f"DIFFERENT from the committed parameters (by {gap}):\n" + text)
+        return 0 if gap <= TOLERANCE else 1
     MODEL_PATH.write_text(text, encoding="utf-8")
     print(text)
     return 0

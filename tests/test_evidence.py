@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -136,3 +138,15 @@ def test_refitting_reproduces_the_committed_parameters(bot: Bot) -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "reproduced" in result.stdout
+
+
+def test_a_reproduction_may_differ_only_in_the_last_bits() -> None:
+    """BLAS rounding may move a weight's sixth decimal; a changed feature list, bar or weight is no reproduction."""
+    spec = importlib.util.spec_from_file_location("fit_evidence", ROOT / "eval" / "fit_evidence.py")
+    fit = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fit)
+    committed = json.loads((ROOT / "bot" / "resources" / "evidence_model.json").read_text(encoding="utf-8"))
+    nudged = {**committed, "weights": [w + 1e-6 for w in committed["weights"]]}
+    assert fit.difference(committed, nudged) <= fit.TOLERANCE
+    assert fit.difference(committed, {**committed, "bias": committed["bias"] + 0.01}) > fit.TOLERANCE
+    assert fit.difference(committed, {**committed, "list_bar": 0.5}) == float("inf")
