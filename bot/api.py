@@ -8,7 +8,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -286,13 +286,11 @@ class Bot:
         def similarity(doc_id: str, start: int) -> float:
             return self.sentences.similarity(doc_id, start, vector)
 
-        words = [self._word_vector(w) for w in plan.unmapped]
-        align = self.terms.aligner(np.stack(words) if words else np.zeros((0, 0)))
-
-        def alignment(sentence: str) -> float:
-            return align(tokenize(sentence)) if words else 0.0
-
-        return candidates(plan, hits, self.catalog, self.stats, self.figures_of, similarity, alignment)
+        found = partial(candidates, plan, hits, self.catalog, self.stats, self.figures_of, similarity)
+        if not plan.unmapped:
+            return found()
+        align = self.terms.aligner(np.stack([self._word_vector(w) for w in plan.unmapped]))
+        return found(lambda sentence: align(tokenize(sentence)))
 
     def _word_vector(self, word: str) -> np.ndarray:
         """An English word's vector, kept: the plan maps it and every candidate sentence is aligned to it."""

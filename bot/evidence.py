@@ -82,8 +82,8 @@ class Bars:
     answer: float
     listed: float
     quote_margin: float
-    core_cover: float = 0.5
-    list_gap: float = 2.0
+    core_cover: float
+    list_gap: float
 
 
 @dataclass
@@ -154,8 +154,8 @@ def _chunks_of_best_figures(
     plan: QueryPlan, doc: str, catalog: Catalog, figures: list[Figure], measured: Measured
 ) -> list[ChunkRecord]:
     """Ties on the measure are broken by the unit asked for, then by the term ending the measure (现有律师103人)."""
-    keys = [(measure_match(f, measured), _unit_fits(plan.unit, f.unit), _term_ends(plan, f)) for f in figures]
-    scored = [(key, f.start) for key, f in zip(keys, figures, strict=True)]
+    words = _asked_words(plan)
+    scored = [((measure_match(f, measured), _unit_fits(plan.unit, f.unit), _ends(words, f)), f.start) for f in figures]
     scored = [(key, start) for key, start in scored if key[0] > 0]
     top = max((key for key, _ in scored), default=None)
     starts = [start for key, start in scored if key == top][:_FIGURE_CHUNKS]
@@ -262,9 +262,17 @@ def _figure_follows_term(plan: QueryPlan, c: Candidate) -> bool:
 
 
 def _term_ends(plan: QueryPlan, figure: Figure) -> bool:
+    return _ends(_asked_words(plan), figure)
+
+
+def _asked_words(plan: QueryPlan) -> list[str]:
+    return [normalise(a) for alts in plan.terms for a in alts]
+
+
+def _ends(words: list[str], figure: Figure) -> bool:
     """A term the question asks about ends the figure's measure, at most two characters (共, 达) before it."""
-    words = [normalise(a) for alts in plan.terms for a in alts]
-    return any(w in normalise(figure.measure)[-len(w) - _SLACK :] for w in words)
+    measure = normalise(figure.measure)
+    return any(w in measure[-len(w) - _SLACK :] for w in words)
 
 
 def _listed(ask: _Ask, ranked: list[Candidate]) -> Decision:
@@ -349,9 +357,7 @@ _UNIT_GROUPS = (("人", "名", "余人"), ("人次",), ("件", "宗", "起", "�
 
 def _unit_fits(asked: str | None, unit: str) -> bool:
     """Figures compare only in like units: 人 with 名, 件 with 宗; never 件 with 万元."""
-    if not asked or asked == unit:
-        return True
-    return any(asked in g and unit in g for g in _UNIT_GROUPS)
+    return not asked or _unit_kind(asked) == _unit_kind(unit)
 
 
 def _premise_missing(plan: QueryPlan, c: Candidate) -> Refusal | None:

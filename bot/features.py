@@ -110,17 +110,14 @@ class QuestionView:
 
     @classmethod
     def build(cls, plan: QueryPlan, hits: list[Hit], stats: TermStats) -> QuestionView:
-        weighted = [
-            ([normalise(a) for a in alts], stats.weight(alts), stats.df(alts))
-            for alts in split_unused(plan.terms, stats)
-        ]
+        weighted = _weighted(plan, stats)
         terms = [(alts, w) for alts, w, df in weighted if df]
         total = sum(w for _, w, _ in weighted)
         unknown = sum(w for _, w, df in weighted if not df) / total if total else 0.0
         pieces = [p for alts, _ in terms for p in parts(alts[0])]
         best_rrf = max((h.score for h in hits), default=1.0) or 1.0
         best_dense = max((h.dense_sim for h in hits), default=0.0)
-        mapped = [[normalise(a) for a in alts] for alts in plan.mapped]
+        mapped = _mapped(plan)
         measured = _measured(terms, mapped)
         # An English word the glossary lacks counts by the corpus terms the embedder maps it to, weighted as rare
         # as they are: “abnormal death” is what tells 非正常死亡案件71起 from the other mediation figures.
@@ -132,9 +129,18 @@ class QuestionView:
 
 def measured_terms(plan: QueryPlan, stats: TermStats) -> list[MeasureTerm]:
     """What a figure's measure phrase is matched against: the question's weighted terms (as `QuestionView`)."""
-    terms = [([normalise(a) for a in alts], stats.weight(alts)) for alts in split_unused(plan.terms, stats)]
-    terms = [(alts, w) for alts, w in terms if stats.df(alts)]
-    return _measured(terms, [[normalise(a) for a in alts] for alts in plan.mapped])
+    return _measured([(alts, w) for alts, w, df in _weighted(plan, stats) if df], _mapped(plan))
+
+
+def _weighted(plan: QueryPlan, stats: TermStats) -> list[tuple[list[str], float, int]]:
+    """(normalised alternatives, IDF weight, chunk frequency) of each of the question's terms."""
+    return [
+        ([normalise(a) for a in alts], stats.weight(alts), stats.df(alts)) for alts in split_unused(plan.terms, stats)
+    ]
+
+
+def _mapped(plan: QueryPlan) -> list[list[str]]:
+    return [[normalise(a) for a in alts] for alts in plan.mapped]
 
 
 def _measured(terms: list[tuple[list[str], float]], mapped: list[list[str]]) -> list[MeasureTerm]:

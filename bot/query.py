@@ -324,7 +324,7 @@ def _narrow_half(question: str, doc_ids: list[str], metas: dict[str, DocMeta], n
         return doc_ids
     places: dict[str, list[str]] = {}
     for d in doc_ids:
-        places.setdefault(metas[d].county or d if named else "", []).append(d)
+        places.setdefault((metas[d].county or d) if named else "", []).append(d)
     return [d for group in places.values() for d in [x for x in group if _is_half(metas[x])] or group]
 
 
