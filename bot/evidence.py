@@ -36,6 +36,7 @@ _MEASURE = FEATURES.index("measure")
 _TYPE = FEATURES.index("type_match")
 _COVER = FEATURES.index("coverage_context")
 _SLACK = 2
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _FIGURE_DOCS = 20  # reports whose figures a question searches beside its retrieved chunks
 _FIGURE_CHUNKS = 2  # chunks added per report: those of its best-matching figures
 Measured = list[MeasureTerm]
@@ -308,13 +309,14 @@ def _computed(ask: _Ask, ranked: list[Candidate]) -> Decision:
         return _summed_parts(ask, ranked)
     if not ranked or ranked[0].evidence.support < ask.bars.answer:
         return Decision([], [], Refusal("no_figure", ask.rarest))
-    best: dict[tuple[str, str], tuple[tuple[float, bool, float], Figure, Evidence]] = {}
+    best: dict[tuple[str, str], tuple[_FigureKey, Figure, Evidence]] = {}
     for c in ranked:
         if c.evidence.support < ask.bars.answer and not c.by_figure:  # ranked last, its measure says enough
             continue
         for fig, match in zip(c.figures, c.matches, strict=True):
-            key, at = (match, _term_ends(plan, fig), c.evidence.support), (_unit_kind(fig.unit), fig.doc_id)
-            if _unit_fits(plan.unit, fig.unit) and match > 0 and key > best.get(at, ((-1, False, -1),))[0]:
+            key = (match, _term_ends(plan, fig), _echo(plan, fig), c.evidence.support)
+            at = (_unit_kind(fig.unit), fig.doc_id)
+            if _unit_fits(plan.unit, fig.unit) and match > 0 and key > best.get(at, ((-1, False, -1, -1),))[0]:
                 best[at] = (key, fig, c.evidence)
     picked = _like_units(best)
     if len(picked) < 2:  # one report has the figure: say it as a fact; none: say so
@@ -322,8 +324,17 @@ def _computed(ask: _Ask, ranked: list[Candidate]) -> Decision:
     return Decision([ev for _, ev in picked], [], figures=picked)
 
 
+_FigureKey = tuple[float, bool, int, float]  # measure match, term ends the measure, echo, sentence support
+
+
+def _echo(plan: QueryPlan, figure: Figure) -> int:
+    """How many of the question's own characters the measure repeats: among figures whose measures name the
+    asked term alike, “全县现有律师103人” answers “各有多少人” rather than “今年新增律师13人”."""
+    return len(set(_CJK.findall(plan.question)) & set(figure.measure))
+
+
 def _like_units(
-    best: dict[tuple[str, str], tuple[tuple[float, bool, float], Figure, Evidence]],
+    best: dict[tuple[str, str], tuple[_FigureKey, Figure, Evidence]],
 ) -> list[tuple[Figure, Evidence]]:
     """Each report's best figure in the one unit kind the most reports have (then the best-matching): 35件 of
     社会调查 against 327件, not 448人次 of the people who took part, though its measure names more of the question."""
