@@ -35,6 +35,7 @@ FiguresOf = Callable[[str, int, int], list[Figure]]  # a report's figures in tex
 _MEASURE = FEATURES.index("measure")
 _TYPE = FEATURES.index("type_match")
 _COVER = FEATURES.index("coverage_context")
+_UNKNOWN = FEATURES.index("unknown")
 _SLACK = 2
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _FIGURE_DOCS = 20  # reports whose figures a question searches beside its retrieved chunks
@@ -225,8 +226,7 @@ def _single(ask: _Ask, ranked: list[Candidate]) -> Decision:
     if plan.wants == "date":  # names are rarely marked (浙江工商大学): only dates are told by their form
         good = [c for c in good if c.features[_TYPE] > 0] or good
     if plan.wants == "number" and good:
-        # a figure that counts what was asked, or any figure beside the one thing the question names
-        good = [c for c in good if c.features[_MEASURE] > 0 or (ask.core and c.figures)]
+        good = [c for c in good if _counts_what_was_asked(ask, c, ranked[0])]
         if not good:
             return Decision([], [], Refusal("no_figure", ask.rarest))
     if not good:
@@ -248,6 +248,16 @@ def _single(ask: _Ask, ranked: list[Candidate]) -> Decision:
     if plan.wants == "number":  # “现有律师103人” before “4家律师事务所”: the figure right after what was asked
         chosen.sort(key=lambda c: not _figure_follows_term(plan, c))
     return Decision([extend_short(c.evidence, catalog) for c in chosen], [])
+
+
+def _counts_what_was_asked(ask: _Ask, c: Candidate, top: Candidate) -> bool:
+    """A figure whose measure names the question's terms, or any figure beside the one thing the question
+    names. An English question's words reach a measure only through mapped terms, which miss (inspections →
+    检测, not 执法): there the model's best sentence, if it holds a figure, counts, unless the question has
+    words the reports never use (traffic accidents)."""
+    if c.features[_MEASURE] > 0 or (ask.core and c.figures):
+        return True
+    return ask.plan.lang == "en" and c is top and bool(c.figures) and not c.features[_UNKNOWN]
 
 
 def _core_missing(ask: _Ask, ranked: list[Candidate]) -> bool:
