@@ -322,13 +322,17 @@ class Bot:
         listed = s.list_bar if s.list_bar is not None else self.model.list_bar
         return Bars(answer, listed, s.quote_margin, s.core_term_cover, s.list_gap)
 
-    def _rarest(self, plan: QueryPlan) -> tuple[str, str]:
-        """The question's rarest word, and the same word again when so rare it names one thing (else "")."""
-        known = [t for t in split_unused(plan.terms, self.stats) if self.stats.df(t)]
+    def _rarest(self, plan: QueryPlan) -> tuple[str, str, str]:
+        """The question's rarest word, the same word again when so rare it names one thing (else ""), and the
+        first of its words the reports never use (else "")."""
+        terms = split_unused(plan.terms, self.stats)
+        unused = next((t[0] for t in terms if not self.stats.df(t)), "")
+        known = [t for t in terms if self.stats.df(t)]
         if not known:
-            return (plan.terms[0][0] if plan.terms else ""), ""
+            return (plan.terms[0][0] if plan.terms else ""), "", unused
         rarest = max(known, key=self.stats.weight)
-        return rarest[0], normalise(rarest[0]) if self.stats.df(rarest) <= self.settings.core_term_max_df else ""
+        core = normalise(rarest[0]) if self.stats.df(rarest) <= self.settings.core_term_max_df else ""
+        return rarest[0], core, unused
 
     def rewrite(self, question: str, history: list[tuple[str, str]]) -> str:
         """The rule-based standalone form of a follow-up (what retrieval uses when no model rewrote it)."""

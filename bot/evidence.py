@@ -199,9 +199,12 @@ class _Ask:
     bars: Bars
     rarest: str  # the question's rarest content word, named when the reports lack it
     core: str  # the rarest word when the corpus names it only a few times (a programme's name), else ""
+    unused: str  # the first question word the reports never use (预算), else ""
 
 
-def decide(plan: QueryPlan, ranked: list[Candidate], catalog: Catalog, bars: Bars, rarest: tuple[str, str]) -> Decision:
+def decide(
+    plan: QueryPlan, ranked: list[Candidate], catalog: Catalog, bars: Bars, rarest: tuple[str, str, str]
+) -> Decision:
     """Answer or refuse, by the question's kind; every refusal is decided here, with its reason."""
     related = [c.evidence for c in ranked if c.evidence.end - c.evidence.start >= 20][:2]
     best = ranked[0].evidence.support if ranked else 0.0
@@ -223,6 +226,8 @@ def _single(ask: _Ask, ranked: list[Candidate]) -> Decision:
     good = [c for c in ranked if c.evidence.support >= bars.answer]
     if _core_missing(ask, ranked):
         return Decision([], [], Refusal("absent", ask.rarest))
+    if _mostly_unused(ask, ranked):
+        return Decision([], [], Refusal("absent", ask.unused))
     if plan.wants == "date":  # names are rarely marked (浙江工商大学): only dates are told by their form
         good = [c for c in good if c.features[_TYPE] > 0] or good
     if plan.wants == "number" and good:
@@ -248,6 +253,13 @@ def _single(ask: _Ask, ranked: list[Candidate]) -> Decision:
     if plan.wants == "number":  # “现有律师103人” before “4家律师事务所”: the figure right after what was asked
         chosen.sort(key=lambda c: not _figure_follows_term(plan, c))
     return Decision([extend_short(c.evidence, catalog) for c in chosen], [])
+
+
+def _mostly_unused(ask: _Ask, ranked: list[Candidate]) -> bool:
+    """An English question's Chinese terms are translations (the glossary's; mapped words are corpus terms by
+    construction): when most of its weight is in terms the reports never use (annual budget → 预算), they do
+    not cover it. Not for Chinese questions, whose everyday words (村里, 回头) the reports rarely use."""
+    return ask.plan.lang == "en" and bool(ranked) and ranked[0].features[_UNKNOWN] >= ask.bars.core_cover
 
 
 def _counts_what_was_asked(ask: _Ask, c: Candidate, top: Candidate) -> bool:

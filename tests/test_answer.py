@@ -41,6 +41,14 @@ def test_figure_not_in_reports_is_refused(bot: Bot) -> None:
     _assert_citations_are_slices(bot, answer)  # the “may be related” passages are real slices too
 
 
+def test_english_question_about_what_the_reports_never_mention_is_refused_naming_it(bot: Bot) -> None:
+    """“budget” translates to 预算, a word no report uses: the answer says so rather than quoting a passage
+    on the bureau, which holds the question's other words."""
+    answer = bot.answer("How large was the budget of Linhai's justice bureau in 2020?")
+    assert answer.refused
+    assert "预算" in answer.answer
+
+
 @pytest.mark.parametrize(
     ("question", "expected", "doc"),
     [
