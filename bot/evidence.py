@@ -38,6 +38,7 @@ _COVER = FEATURES.index("coverage_context")
 _UNKNOWN = FEATURES.index("unknown")
 _SLACK = 2
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_QUOTED = re.compile(r"[“「『\"']([^”」』\"']{2,30})[”」』\"']")
 _FIGURE_DOCS = 20  # reports whose figures a question searches beside its retrieved chunks
 _FIGURE_CHUNKS = 2  # chunks added per report: those of its best-matching figures
 Measured = list[MeasureTerm]
@@ -304,11 +305,29 @@ def _listed(ask: _Ask, ranked: list[Candidate]) -> Decision:
     for c in ranked:
         if c.evidence.doc_id not in best and not _premise_missing(ask.plan, c):
             best[c.evidence.doc_id] = c
-    cut = _natural_break([c.evidence.support for c in best.values()], ask.bars)
-    named = [c for c in best.values() if c.evidence.support >= min(ask.bars.listed, cut)]
+    quoted = _quoted(ask.plan.question)
+    if quoted:  # “哪些报告提到了“述法”？”: the words as quoted, in whatever report says them
+        named = [c for c in _best_quoting(ranked, quoted).values() if not _premise_missing(ask.plan, c)]
+    else:
+        cut = _natural_break([c.evidence.support for c in best.values()], ask.bars)
+        named = [c for c in best.values() if c.evidence.support >= min(ask.bars.listed, cut)]
     if not named:
         return Decision([], [], _unsure(ask, ranked))
     return Decision([extend_short(c.evidence, ask.catalog) for c in named], [])
+
+
+def _quoted(question: str) -> list[str]:
+    """Chinese words the question puts in quotation marks: a name to be found as written."""
+    return [normalise(q) for q in _QUOTED.findall(question) if _CJK.search(q)]
+
+
+def _best_quoting(ranked: list[Candidate], quoted: list[str]) -> dict[str, Candidate]:
+    """Each report's best sentence that holds every quoted word (ranked is best first)."""
+    best: dict[str, Candidate] = {}
+    for c in ranked:
+        if c.evidence.doc_id not in best and all(q in c.around for q in quoted):
+            best[c.evidence.doc_id] = c
+    return best
 
 
 def _natural_break(probs: list[float], bars: Bars) -> float:

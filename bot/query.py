@@ -24,7 +24,7 @@ _KINDS = (
     (
         "count",
         re.compile(
-            r"(?:几|多少)(?:份|个|家)?(?:报告|区县|县区|地区|地方)|(?=.*报告)(?:几|多少)份|"
+            r"(?:几|多少)(?:份|个|家)?(?:报告|区县|县区|地区|地方)|^(?=.*报告).*(?:几|多少)份|"
             r"how many (?:of )?(?:the )?(?:\w+ )?(?:reports|counties|districts|places|regions|bureaus)",
             re.I,
         ),

@@ -185,3 +185,15 @@ def test_a_chinese_follow_up_to_an_english_question_reads_its_terms_in_english(b
     first = "which counties piloted the credit plus mediation mechanism"
     answer = bot.answer("钟楼区呢？", history=[(first, bot.answer(first).answer)])
     assert answer.refused and "信用+调解" in answer.answer and "which" not in answer.answer
+
+
+@pytest.mark.parametrize("question", ["哪些报告提到了“法律明白人”？", "五份报告中有几份提到了“谁执法谁普法”？"])
+def test_a_quoted_name_lists_every_report_that_says_it_and_no_other(bot: Bot, question: str) -> None:
+    """Quotation marks ask for the words as written: the reports named are those whose text holds them."""
+    name = question.split("“")[1].split("”")[0]
+    holding = {d for d, doc in bot.catalog.docs.items() if name in doc.text}
+    answer = bot.answer(question)
+    assert len(holding) >= 2 and not answer.refused
+    assert {c.doc_id for c in answer.citations} == holding
+    assert all(name in c.text for c in answer.citations)
+    assert "几份" not in question or f"{len(holding)}份" in answer.answer
