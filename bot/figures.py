@@ -123,7 +123,9 @@ def measure_match(figure: Figure, terms: Iterable[MeasureTerm]) -> float:
 
 
 def _names(term: str, measure: str, words: tuple[str, ...]) -> bool:
-    return term in words or (len(term) >= 4 and term in measure)
+    """A word of the measure, or the head of one: Chinese compounds end in what they are, so 集中学习 is a
+    学习 and 执业律师 a 律师, while 律师事务所 is a 所 and 公证书 a 书."""
+    return any(w.endswith(term) for w in words) or (len(term) >= 4 and term in measure)
 
 
 class FigureTable(Mapping[str, list[Figure]]):
