@@ -97,6 +97,13 @@ def test_a_compounds_words_count_only_toward_the_compound() -> None:
     assert measure_match(stock, firms) == measure_match(complaints, firms) == 2.5 / 3.5
 
 
+def test_a_term_names_the_compound_it_heads_not_one_it_begins() -> None:
+    """集中学习 is a kind of 学习 (the head ends a Chinese compound); 公证书 is a document, not a kind of 公证."""
+    study, deeds = extract_figures("d", "组织党组集中学习14次,公证处出具公证书625件。")
+    assert measure_match(study, [(["学习"], 1.0, ())]) == 1.0
+    assert measure_match(deeds, [(["公证"], 1.0, ())]) == 0.0
+
+
 def test_only_like_figures_add_up() -> None:
     figures = extract_figures("d", "共审查19个镇(街道)党政规范性文件40件、政府合同657件、重大执法决定41件。")
     assert [f.value for f in _one_unit(figures)] == [40, 657, 41]
