@@ -331,8 +331,16 @@ class Bot:
         if not known:
             return (plan.terms[0][0] if plan.terms else ""), "", unused
         rarest = max(known, key=self.stats.weight)
-        core = normalise(rarest[0]) if self.stats.df(rarest) <= self.settings.core_term_max_df else ""
+        named_once = self.stats.df(rarest) <= self.settings.core_term_max_df
+        core = normalise(rarest[0]) if named_once or self._not_in_scope(plan, rarest) else ""
         return rarest[0], core, unused
+
+    def _not_in_scope(self, plan: QueryPlan, term: list[str]) -> bool:
+        """No report the question names uses the term at all (公证, asked of a report that never says it)."""
+        if not plan.doc_ids:
+            return False
+        texts = (normalise(self.catalog.docs[d].text) for d in plan.doc_ids if d in self.catalog.docs)
+        return not any(normalise(a) in t for t in texts for a in term)
 
     def rewrite(self, question: str, history: list[tuple[str, str]]) -> str:
         """The rule-based standalone form of a follow-up (what retrieval uses when no model rewrote it)."""

@@ -49,6 +49,14 @@ def test_english_question_about_what_the_reports_never_mention_is_refused_naming
     assert "预算" in answer.answer
 
 
+def test_a_word_the_named_report_never_uses_is_refused_naming_it(bot: Bot) -> None:
+    """Zhonglou's report never says 公证 (others do): its legal-aid figures, which share the verb, are not
+    an answer to how many notarisations it handled."""
+    assert "公证" not in bot.catalog.docs[ZHONGLOU_DOC].text
+    answer = bot.answer("钟楼区一年办理公证多少件？")
+    assert answer.refused and "公证" in answer.answer
+
+
 @pytest.mark.parametrize(
     ("question", "expected", "doc"),
     [
