@@ -359,6 +359,8 @@ def resolve_followup(question: str, history: list[tuple[str, str]], regions: Reg
     topicless = not _content(question, now_hits)
     if now_hits and topicless:
         return _swap_region(previous, prev_hits, question, now_hits)
+    if elliptical and not now_hits and not _key_terms(question, "en" if is_english(question) else "zh", [])[0]:
+        return f"{previous} {question}"  # “And the overall one?”: no term of its own, so the topic carries over
     # “which reports…they”, “五份报告中有几份”: a question about the reports as a set has no region to borrow
     spans_reports = _is_list(question) or _KINDS[0][1].search(question) or _REPORTS.search(question)
     # A figure is always some place's: one asked for with no place named (解除矫正的有多少？) is a follow-up.

@@ -73,6 +73,14 @@ def test_followup_keeps_region_from_history(bot: Bot) -> None:
     assert plan.doc_ids == [JINYUN_DOC]
 
 
+def test_a_followup_with_no_term_of_its_own_takes_the_whole_previous_question(bot: Bot) -> None:
+    """“And the other one?” names nothing the reports could hold: the previous question's topic and region
+    carry over, its own words (other) stay."""
+    plan = _plan(bot, "And the other one?", [("How many legal aid cases did Jinyun handle in 2023?", "469 [1]")])
+    assert plan.doc_ids == [JINYUN_DOC]
+    assert any("法律援助" in alts for alts in plan.terms) and "other" in plan.question
+
+
 def test_english_terms_come_from_the_glossary(bot: Bot) -> None:
     plan = _plan(bot, "which counties piloted the credit plus mediation mechanism")
     assert plan.lang == "en"
