@@ -355,9 +355,9 @@ def _computed(ask: _Ask, ranked: list[Candidate]) -> Decision:
         if c.evidence.support < ask.bars.answer and not c.by_figure:  # ranked last, its measure says enough
             continue
         for fig, match in zip(c.figures, c.matches, strict=True):
-            key = (match, _term_ends(plan, fig), _echo(plan, fig), c.evidence.support)
+            key = (match, _term_ends(plan, fig), _echo(plan, fig), c.evidence.support, fig.value)
             at = (_unit_kind(fig.unit), fig.doc_id)
-            if _unit_fits(plan.unit, fig.unit) and match > 0 and key > best.get(at, ((-1, False, -1, -1),))[0]:
+            if _unit_fits(plan.unit, fig.unit) and match > 0 and key > best.get(at, (_NO_KEY,))[0]:
                 best[at] = (key, fig, c.evidence)
     picked = _like_units(best)
     if len(picked) < 2:  # one report has the figure: say it as a fact; none: say so
@@ -365,7 +365,11 @@ def _computed(ask: _Ask, ranked: list[Candidate]) -> Decision:
     return Decision([ev for _, ev in picked], [], figures=picked)
 
 
-_FigureKey = tuple[float, bool, int, float]  # measure match, term ends the measure, echo, sentence support
+# Which figure of a report answers: its measure's match, the asked term ending it, the question's characters it
+# repeats, its sentence's probability, and last its value: of one sentence's figures that name the asked thing
+# alike (承接律所11家…新成立律所1家…共有律所32家), the largest is the whole the others are parts of.
+_FigureKey = tuple[float, bool, int, float, float]
+_NO_KEY: _FigureKey = (-1.0, False, -1, -1.0, -1.0)
 
 
 def _echo(plan: QueryPlan, figure: Figure) -> int:
