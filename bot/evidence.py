@@ -249,11 +249,25 @@ def _single(ask: _Ask, ranked: list[Candidate]) -> Decision:
     for c in good[1:]:
         if len(chosen) >= 3 or c.evidence.support < good[0].evidence.support - bars.quote_margin:
             break
-        if not any(_overlaps(c.evidence, o.evidence) for o in chosen):
+        if not any(_overlaps(c.evidence, o.evidence, touching=False) for o in chosen):
             chosen.append(c)
     if plan.wants == "number":  # “现有律师103人” before “4家律师事务所”: the figure right after what was asked
         chosen.sort(key=lambda c: not _figure_follows_term(plan, c))
-    return Decision([extend_short(c.evidence, catalog) for c in chosen], [])
+    return Decision(_joined([extend_short(c.evidence, catalog) for c in chosen]), [])
+
+
+def _joined(quotes: list[Evidence]) -> list[Evidence]:
+    """Quotes that overlap or follow one another in a report become one: the runner-up sentence right after the
+    best one is read with it, not dropped as a repeat."""
+    out: list[Evidence] = []
+    for ev in quotes:
+        near = next((i for i, o in enumerate(out) if _overlaps(ev, o)), None)
+        if near is None:
+            out.append(ev)
+        else:
+            o = out[near]
+            out[near] = Evidence(o.doc_id, o.section, min(o.start, ev.start), max(o.end, ev.end), o.support, o.chunk_id)
+    return out
 
 
 def _mostly_unused(ask: _Ask, ranked: list[Candidate]) -> bool:
@@ -457,5 +471,6 @@ def extend_short(ev: Evidence, catalog: Catalog) -> Evidence:
     return Evidence(ev.doc_id, ev.section, ev.start, end, ev.support, ev.chunk_id)
 
 
-def _overlaps(a: Evidence, b: Evidence) -> bool:
-    return a.doc_id == b.doc_id and a.start < b.end + 1 and b.start < a.end + 1
+def _overlaps(a: Evidence, b: Evidence, touching: bool = True) -> bool:
+    gap = 1 if touching else 0  # one character apart: the next sentence, after a space or a line break
+    return a.doc_id == b.doc_id and a.start < b.end + gap and b.start < a.end + gap

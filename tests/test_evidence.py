@@ -12,9 +12,10 @@ import pytest
 
 from bot.api import Bot
 from bot.evaluate import load_questions
-from bot.evidence import EvidenceModel, _one_unit
+from bot.evidence import EvidenceModel, _joined, _one_unit
 from bot.features import FEATURES, TermStats, split_unused
 from bot.figures import extract_figures, measure_match
+from bot.models import Evidence
 from tests.conftest import CREDIT_DOC, JINYUN_DOC, LINHAI_DOC, ROOT, ZHONGLOU_DOC
 
 SETS = [ROOT / "eval" / "questions.jsonl", ROOT / "eval" / "heldout.jsonl"]
@@ -102,6 +103,14 @@ def test_a_term_names_the_compound_it_heads_not_one_it_begins() -> None:
     study, deeds = extract_figures("d", "组织党组集中学习14次,公证处出具公证书625件。")
     assert measure_match(study, [(["学习"], 1.0, ())]) == 1.0
     assert measure_match(deeds, [(["公证"], 1.0, ())]) == 0.0
+
+
+def test_quotes_that_follow_one_another_become_one() -> None:
+    """The runner-up sentence right after the best one is quoted with it; one elsewhere stays its own quote."""
+    best, next_one = Evidence("d", "s", 100, 140, 0.3, "c"), Evidence("d", "s", 140, 180, 0.2, "c")
+    apart = Evidence("d", "s", 300, 340, 0.2, "c")
+    joined = _joined([best, next_one, apart])
+    assert [(e.start, e.end) for e in joined] == [(100, 180), (300, 340)]
 
 
 def test_only_like_figures_add_up() -> None:
