@@ -31,7 +31,7 @@ from bot.evidence import (
     with_figure_chunks,
 )
 from bot.features import TermStats, measured_terms, split_unused
-from bot.figures import Figure, FigureTable
+from bot.figures import SAVED_NAME, Figure, FigureTable
 from bot.index import ingest_done, is_stale, legacy_origins, open_catalog, open_store, open_writer, watch
 from bot.ingest import Ingestor, IngestReport, Progress, kept_folder
 from bot.lexicon import Lexicon
@@ -195,7 +195,7 @@ class Bot:
         retriever = HybridRetriever(self.settings, catalog, self.store, self.embedder)
         cache, saved = self.settings.data_dir / "embeddings.sqlite", self._derived(catalog)
         stats = TermStats.open(lambda: [catalog.chunk_text(c) for c in catalog.chunks.values()], saved)
-        figures = FigureTable(catalog.docs, saved / "figures.sqlite")
+        figures = FigureTable(catalog.docs, saved / SAVED_NAME)
         tokens = lambda: [c.tokens for c in catalog.chunks.values()]  # noqa: E731  (read only when not saved)
         terms = TermMap.open(tokens, self.word_embedder, cache, self.settings.term_map_vocab, saved)
         self.catalog, self.regions, self.retriever, self.stats = catalog, regions, retriever, stats

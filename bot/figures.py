@@ -6,6 +6,7 @@ with figures can cite each one exactly.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sqlite3
@@ -26,13 +27,14 @@ if TYPE_CHECKING:
 # Units a count or amount is given in; longer units first so 人次 wins over 人.
 UNITS = (
     "人次 件次 万人次 万人 万元 亿元 万件 元 件 人 名 次 家 个 宗 场 户 份 条 项 所 期 篇 位 座 处 起 批 支 "
-    "部 本 册 套 余人 天 小时 % 个百分点"
+    "部 本 册 套 余人 天 小时 年 % 个百分点"
 ).split()
 _UNIT = "|".join(re.escape(u) for u in sorted(set(UNITS), key=len, reverse=True))
 _FIGURE = re.compile(rf"(?<![\d.,])(\d+(?:,\d{{3}})*(?:\.\d+)?)\s*(余|多)?\s*({_UNIT})")
 # What a figure counts is said in its own clause, before it: “…共办理法律援助案件469件”.
 _CLAUSE_BREAK = re.compile(r"[，,。；;：:！？!?、\n]")
 _MEASURE_MAX = 40
+_FIRST_YEAR = 1000  # 2023年 is a year; 连续9年, 近3年 are how long
 _NOUN_MAX = 12
 
 
@@ -56,9 +58,9 @@ def extract_figures(doc_id: str, text: str) -> list[Figure]:
     out: list[Figure] = []
     for span in split_sentences(text):
         for match in _FIGURE.finditer(text, span.start, span.end):
-            if _is_date_or_year(text, match.end()):
-                continue
             value = float(match.group(1).replace(",", ""))
+            if _is_date_or_year(text, match.end()) or (match.group(3) == "年" and value >= _FIRST_YEAR):
+                continue
             measure = _measure(text, span.start, match.start())
             noun = _noun(text, match.end(), span.end)
             shown = text[match.start() : match.end()]
@@ -177,6 +179,9 @@ class FigureTable(Mapping[str, list[Figure]]):
         return len(self._docs)
 
 
+# The saved table is named for this module's source: figures extracted by another version (another unit
+# list, another measure rule) are never read back as if this one had found them.
+SAVED_NAME = f"figures-{hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]}.sqlite"
 _WITHIN_KEPT = 50_000  # passages' figures kept (a few MB)
 _END = 1 << 62  # past any report's end: a whole report's figures
 _FIELDS = ("value", "unit", "measure", "noun", "start", "end", "sentence_start", "sentence_end", "shown", "words")
@@ -200,6 +205,9 @@ def _open_saved(path: Path, docs: Mapping[str, DocRecord]) -> sqlite3.Connection
                     db.execute("INSERT INTO saved VALUES (?)", (doc_id,))
                     rows = [(doc_id, f.start, _row(f)) for f in extract_figures(doc_id, doc.text)]
                     db.executemany("INSERT INTO figures VALUES (?, ?, ?)", rows)
+            for older in path.parent.glob("figures*.sqlite"):  # another version's table, never read again
+                if older != path:
+                    older.unlink(missing_ok=True)
         return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     except (OSError, sqlite3.Error):
         return None  # figures are then extracted as asked for: slower, never wrong

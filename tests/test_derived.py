@@ -50,3 +50,13 @@ def test_saved_figures_are_the_extracted_ones(bot: Bot, tmp_path: Path) -> None:
     for doc_id, doc in bot.catalog.docs.items():
         assert saved[doc_id] == extract_figures(doc_id, doc.text)
     assert sum(len(saved[d]) for d in bot.catalog.docs) > 100
+
+
+def test_a_table_of_another_extraction_version_is_not_read_back(bot: Bot, tmp_path: Path) -> None:
+    """The saved table is named for the extraction code; an older version's is removed, not used."""
+    from bot.figures import SAVED_NAME, FigureTable
+
+    older = tmp_path / "figures.sqlite"
+    FigureTable(bot.catalog.docs, older)
+    FigureTable(bot.catalog.docs, tmp_path / SAVED_NAME)
+    assert older.name != SAVED_NAME and not older.exists() and (tmp_path / SAVED_NAME).exists()

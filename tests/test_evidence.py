@@ -113,6 +113,11 @@ def test_quotes_that_follow_one_another_become_one() -> None:
     assert [(e.start, e.end) for e in joined] == [(100, 180), (300, 340)]
 
 
+def test_a_span_of_years_is_a_figure_and_a_year_is_not() -> None:
+    figures = extract_figures("d", "2023年,连续9年送法进招聘会,近3年办理案件120件。")
+    assert [(f.value, f.unit) for f in figures] == [(9, "年"), (3, "年"), (120, "件")]
+
+
 def test_only_like_figures_add_up() -> None:
     figures = extract_figures("d", "共审查19个镇(街道)党政规范性文件40件、政府合同657件、重大执法决定41件。")
     assert [f.value for f in _one_unit(figures)] == [40, 657, 41]
