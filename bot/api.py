@@ -198,8 +198,10 @@ class Bot:
         figures = FigureTable(catalog.docs, saved / SAVED_NAME)
         tokens = lambda: [c.tokens for c in catalog.chunks.values()]  # noqa: E731  (read only when not saved)
         terms = TermMap.open(tokens, self.word_embedder, cache, self.settings.term_map_vocab, saved)
-        self.catalog, self.regions, self.retriever, self.stats = catalog, regions, retriever, stats
         sentences = SentenceVectors.open(catalog, self.embedder, cache, self.settings.sentence_vectors_max, saved)
+        # All at once, once all are built: a question asked meanwhile sees the old state whole, never a new
+        # catalog beside the old figures table (a report it names, unknown to the table)
+        self.catalog, self.regions, self.retriever, self.stats = catalog, regions, retriever, stats
         self.figures, self.terms, self.sentences = figures, terms, sentences
 
     def _word_embedder(self) -> Embedder:

@@ -16,7 +16,8 @@ def _folders(settings: Settings) -> list[Path]:
 def test_a_second_start_maps_the_saved_arrays_and_answers_alike(fresh_settings: Settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     first = Bot(fresh_settings)
     (folder,) = _folders(fresh_settings)
-    assert {p.name for p in folder.iterdir()} >= {"sentences.vectors.npy", "terms-20000.vectors.npy", "stats.txt"}
+    saved = {p.name for p in folder.iterdir()}
+    assert saved >= {"sentences.vectors.npy", f"terms-{first.word_embedder.id}-20000.vectors.npy", "stats.txt"}
     english = "How many lawyers does Jinyun have?"
     expected = first.answer(english)
 
