@@ -21,7 +21,11 @@ from tests.fake_openai import FakeOpenAI, Reply
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 HELDOUT = ROOT / "eval" / "heldout.jsonl"  # never tuned on: it measures what the tuning carries over
 FLOOR = 0.95  # measured 0.97 on the extractive backend (2026-11-23); a regression below this fails CI
-HELDOUT_FLOOR = 0.70  # measured 0.76 (2026-11-23); the goal is 0.90
+HELDOUT_FLOOR = 0.80  # measured 0.88 (2026-11-23); the goal is 0.90
+# Written after two sessions had looked at the first held-out file's failures, and committed before any change
+# it could guide (commit d4aa4f6): the honest measure now.
+HELDOUT2 = ROOT / "eval" / "heldout2.jsonl"
+HELDOUT2_FLOOR = 0.62  # measured 0.69 at the commit that froze it (2026-11-23)
 ASK_KEYS = {"answer", "refused", "backend", "citations", "retrieved", "latency_ms", "changes", "notice", "fallback"}
 
 
@@ -41,16 +45,17 @@ def test_question_set_is_big_and_varied() -> None:
     assert sum(bool(q.history) for q in questions) >= 3
 
 
-def test_heldout_set_is_big_and_varied() -> None:
-    questions = load_questions(HELDOUT)
-    assert len(questions) >= 120
+@pytest.mark.parametrize(("path", "size"), [(HELDOUT, 120), (HELDOUT2, 80)])
+def test_heldout_set_is_big_and_varied(path: Path, size: int) -> None:
+    questions = load_questions(path)
+    assert len(questions) >= size
     assert {"fact", "list", "compare", "rank", "sum", "followup", "false_premise", "unanswerable"} <= {
         q.type for q in questions
     }
     assert sum(q.lang == "en" for q in questions) >= len(questions) / 4
 
 
-@pytest.mark.parametrize("path", [QUESTIONS, HELDOUT])
+@pytest.mark.parametrize("path", [QUESTIONS, HELDOUT, HELDOUT2])
 def test_keywords_are_in_their_source_reports(bot: Bot, path: Path) -> None:
     """Computed answers (sums, counts) are not in any report, so only those lines are exempt."""
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -81,12 +86,13 @@ def test_eval_meets_the_floor_and_writes_its_files(bot: Bot, tmp_path: Path) -> 
     assert "[105/105]" in result.stderr or f"[{len(lines)}/{len(lines)}]" in result.stderr
 
 
-def test_heldout_meets_its_floor(bot: Bot, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("path", "floor"), [(HELDOUT, HELDOUT_FLOOR), (HELDOUT2, HELDOUT2_FLOOR)])
+def test_heldout_meets_its_floor(bot: Bot, tmp_path: Path, path: Path, floor: float) -> None:
     out = tmp_path / "heldout"
-    result = _run(bot, "--questions", str(HELDOUT), "--out", str(out), "--min-score", str(HELDOUT_FLOOR))
+    result = _run(bot, "--questions", str(path), "--out", str(out), "--min-score", str(floor))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert summary["overall"]["answer_accuracy"] >= HELDOUT_FLOOR
+    assert summary["overall"]["answer_accuracy"] >= floor
 
 
 def test_floor_above_the_score_fails(bot: Bot, tmp_path: Path) -> None:
