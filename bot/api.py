@@ -209,7 +209,9 @@ class Bot:
         name = self.settings.term_embedder
         if not name or name == self.embedder.id:
             return self.embedder
-        return make_embedder(name, self.settings.data_dir / "models")
+        # One BLAS thread: it embeds a few words, and two left spinning after each call starve the main
+        # embedder's threads on the next question (an e5 query took 29 ms right after a USE call, 10 alone).
+        return make_embedder(name, self.settings.data_dir / "models", threads=1)
 
     def _derived(self, catalog: Catalog) -> Path:
         return generation_folder(self.settings.data_dir, self.embedder.id, catalog.fingerprint())

