@@ -43,7 +43,7 @@ from bot.retrieve import Hit, HybridRetriever
 from bot.sentence_vectors import SentenceVectors
 from bot.shared import SharedCatalog, pull
 from bot.store import Catalog
-from bot.text import add_words, normalise, tokenize
+from bot.text import add_words, names_a_thing, normalise, tokenize
 from bot.uploads import UploadError, discard_upload, store_upload
 
 if TYPE_CHECKING:
@@ -348,9 +348,14 @@ class Bot:
         if not known:
             return (plan.terms[0][0] if plan.terms else ""), "", unused
         rarest = max(known, key=self.stats.weight)
-        named_once = self.stats.df(rarest) <= self.settings.core_term_max_df
-        core = normalise(rarest[0]) if named_once or self._not_in_scope(plan, rarest) else ""
-        return rarest[0], core, unused
+        # The core is the rarest word that names a thing: 拥有 or 在册 in one chunk is rare, but names nothing
+        things = [t for t in known if names_a_thing(normalise(t[0]))]
+        thing = max(things, key=self.stats.weight, default=None)
+        if thing is None:
+            return rarest[0], "", unused
+        named_once = self.stats.df(thing) <= self.settings.core_term_max_df
+        core = normalise(thing[0]) if named_once or self._not_in_scope(plan, thing) else ""
+        return (thing[0] if core else rarest[0]), core, unused
 
     def _not_in_scope(self, plan: QueryPlan, term: list[str]) -> bool:
         """No report the question names uses the term at all (公证, asked of a report that never says it)."""

@@ -64,6 +64,9 @@ class _Segmenter:
     def has_word(self, word: str) -> bool:
         return self._jieba.has_word(word)
 
+    def tag(self, text: str) -> list[tuple[str, str]]:
+        return self._jieba.tag(text)
+
     def add_word(self, word: str, freq: int) -> None:
         self._jieba.add_word(word, freq, None)
 
@@ -162,6 +165,18 @@ _QUANTITY_ASK = re.compile(r"(?:多少|几)[个件场次人名家宗起份条项
 def is_word(text: str) -> bool:
     """A word of the segmenter's dictionary (预算, GDP is not), not a fragment such as 那替 or 面向新."""
     return len(text) >= 2 and ((text.isascii() and text.isalpha()) or _jieba().has_word(text))
+
+
+# Parts of speech that say how a question is put, not what it is about: verbs (拥有, 启用), conjunctions (既有),
+# numerals (首家), time words (明年), adverbs, pronouns, prepositions, adjectives. Verbal nouns (复查, 经费) name.
+_NOT_A_THING = frozenset("v vd c m q t d r p a ad u f".split())
+
+
+def names_a_thing(word: str) -> bool:
+    """Whether a word could be the one thing a question is about: not a single dictionary word of a part of
+    speech that only frames the question. Words the dictionary splits (社区矫正, 纠错率) count as things."""
+    tags = _jieba().tag(word)
+    return len(tags) != 1 or tags[0][1] not in _NOT_A_THING
 
 
 def segment(text: str) -> list[str]:

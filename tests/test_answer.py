@@ -49,6 +49,15 @@ def test_english_question_about_what_the_reports_never_mention_is_refused_naming
     assert "预算" in answer.answer
 
 
+def test_a_rare_verb_is_how_a_question_is_put_not_what_it_is_about(bot: Bot) -> None:
+    """拥有 is in one chunk of the corpus, so it is rare; but a verb names no programme or office whose absence
+    would mean the reports do not cover the question."""
+    answer = bot.answer("缙云县现在拥有多少名律师？")
+    assert not answer.refused and "103" in answer.answer and answer.citations[0].doc_id == JINYUN_DOC
+    answer = bot.answer("缙云县启用的法律援助联系点设在哪里？")
+    assert not answer.refused and "七里数字直播产业" in answer.answer
+
+
 def test_a_word_the_named_report_never_uses_is_refused_naming_it(bot: Bot) -> None:
     """Zhonglou's report never says 公证 (others do): its legal-aid figures, which share the verb, are not
     an answer to how many notarisations it handled."""

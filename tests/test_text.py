@@ -43,3 +43,10 @@ def test_dictionary_words_match_jieba(pair) -> None:  # type: ignore[no-untyped-
     ours, theirs = pair
     words = {w for t in _lines() for w in theirs.lcut(t)} | {"预算", "那替", "面向新", "2023-2025"}
     assert {w for w in words if ours.has_word(w)} == {w for w in words if theirs.FREQ.get(w)}
+
+
+def test_nouns_name_things_and_verbs_conjunctions_numerals_do_not() -> None:
+    from bot.text import names_a_thing
+
+    assert all(names_a_thing(w) for w in ("局长", "公证", "经费", "社区矫正", "信用+调解"))
+    assert not any(names_a_thing(w) for w in ("拥有", "既有", "首家", "明年"))
