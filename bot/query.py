@@ -358,7 +358,7 @@ def resolve_followup(question: str, history: list[tuple[str, str]], regions: Reg
     elliptical = bool(_FOLLOW_ZH.search(question.strip()) or _FOLLOW_EN.search(question.strip()))
     topicless = not _content(question, now_hits)
     if now_hits and topicless:
-        return _swap_region(previous, prev_hits, question, now_hits)
+        return _with_own_period(_swap_region(previous, prev_hits, question, now_hits), question)
     if elliptical and not now_hits and not _key_terms(question, "en" if is_english(question) else "zh", [])[0]:
         return f"{previous} {question}"  # “And the overall one?”: no term of its own, so the topic carries over
     # “which reports…they”, “五份报告中有几份”: a question about the reports as a set has no region to borrow
@@ -372,10 +372,21 @@ def resolve_followup(question: str, history: list[tuple[str, str]], regions: Reg
 
 
 def _content(question: str, hits: list[str]) -> list[str]:
-    text = normalise(question)
+    """The question's own topic words: not its places, and not its period (“环翠区上半年呢？” asks the same
+    thing of another place and time)."""
+    text = _HALF.sub(" ", _YEAR.sub(" ", normalise(question)))
     for alias in hits:
         text = text.replace(alias, " ")
     return [t for t in tokenize(text) if t not in QUESTION_WORDS and t not in ENGLISH_STOPWORDS]
+
+
+def _with_own_period(borrowed: str, question: str) -> str:
+    """The previous question with this one's period, when it gives one: “What about Linhai in 2020?” after a
+    question on Huancui's first half of 2023 asks about 2020, not the first half of 2023."""
+    own = [m.group(0) for rx in (_YEAR, _HALF) for m in rx.finditer(normalise(question))]
+    if not own:
+        return borrowed
+    return f"{_HALF.sub(' ', _YEAR.sub(' ', borrowed))} {' '.join(own)}"
 
 
 def _swap_region(previous: str, prev_hits: list[str], question: str, now_hits: list[str]) -> str:

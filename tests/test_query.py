@@ -73,6 +73,15 @@ def test_followup_keeps_region_from_history(bot: Bot) -> None:
     assert plan.doc_ids == [JINYUN_DOC]
 
 
+def test_a_followup_naming_a_place_and_period_takes_the_topic_and_keeps_its_own_period(bot: Bot) -> None:
+    """“临海市2020年呢？” asks the previous question of another place and year: the topic carries over, the
+    previous question's period does not."""
+    history = [("环翠区上半年累计调处矛盾纠纷多少起？", "1143起[1]")]
+    plan = _plan(bot, "临海市2020年呢？", history)
+    assert plan.doc_ids == [LINHAI_DOC] and "上半年" not in plan.question
+    assert any("纠纷" in alts for alts in plan.terms)
+
+
 def test_a_followup_with_no_term_of_its_own_takes_the_whole_previous_question(bot: Bot) -> None:
     """“And the other one?” names nothing the reports could hold: the previous question's topic and region
     carry over, its own words (other) stay."""
