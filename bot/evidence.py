@@ -366,7 +366,10 @@ def _computed(ask: _Ask, ranked: list[Candidate]) -> Decision:
         return Decision([], [], Refusal("no_figure", ask.rarest))
     best: dict[tuple[str, str], tuple[_FigureKey, Figure, Evidence]] = {}
     for c in ranked:
-        if c.evidence.support < ask.bars.answer and not c.by_figure:  # ranked last, its measure says enough
+        # below the bar, a sentence counts only for a report the question names, or found by its figure:
+        # its measure then says enough (“浈江2024年…各多少” needs Zhenjiang's figure though its sentence ranks low)
+        named = plan.doc_ids is not None and c.evidence.doc_id in plan.doc_ids
+        if c.evidence.support < ask.bars.answer and not (c.by_figure or named):
             continue
         for fig, match in zip(c.figures, c.matches, strict=True):
             key = (match, _term_ends(plan, fig), _echo(plan, fig), c.evidence.support, fig.value)
