@@ -26,6 +26,8 @@ HELDOUT_FLOOR = 0.80  # measured 0.88 (2026-11-23); the goal is 0.90
 # it could guide (commit d4aa4f6): the honest measure now.
 HELDOUT2 = ROOT / "eval" / "heldout2.jsonl"
 HELDOUT2_FLOOR = 0.70  # measured 0.69 at the commit that froze it, 0.775 after its failures were read
+HELDOUT3 = ROOT / "eval" / "heldout3.jsonl"  # committed alone (726cc41); unseen: only its scores are read
+HELDOUT3_FLOOR = 0.65  # measured 0.725 (2026-11-23)
 ASK_KEYS = {"answer", "refused", "backend", "citations", "retrieved", "latency_ms", "changes", "notice", "fallback"}
 
 
@@ -45,7 +47,7 @@ def test_question_set_is_big_and_varied() -> None:
     assert sum(bool(q.history) for q in questions) >= 3
 
 
-@pytest.mark.parametrize(("path", "size"), [(HELDOUT, 120), (HELDOUT2, 80)])
+@pytest.mark.parametrize(("path", "size"), [(HELDOUT, 120), (HELDOUT2, 80), (HELDOUT3, 80)])
 def test_heldout_set_is_big_and_varied(path: Path, size: int) -> None:
     questions = load_questions(path)
     assert len(questions) >= size
@@ -55,7 +57,7 @@ def test_heldout_set_is_big_and_varied(path: Path, size: int) -> None:
     assert sum(q.lang == "en" for q in questions) >= len(questions) / 4
 
 
-@pytest.mark.parametrize("path", [QUESTIONS, HELDOUT, HELDOUT2])
+@pytest.mark.parametrize("path", [QUESTIONS, HELDOUT, HELDOUT2, HELDOUT3])
 def test_keywords_are_in_their_source_reports(bot: Bot, path: Path) -> None:
     """Computed answers (sums, counts) are not in any report, so only those lines are exempt."""
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -86,7 +88,9 @@ def test_eval_meets_the_floor_and_writes_its_files(bot: Bot, tmp_path: Path) -> 
     assert "[105/105]" in result.stderr or f"[{len(lines)}/{len(lines)}]" in result.stderr
 
 
-@pytest.mark.parametrize(("path", "floor"), [(HELDOUT, HELDOUT_FLOOR), (HELDOUT2, HELDOUT2_FLOOR)])
+@pytest.mark.parametrize(
+    ("path", "floor"), [(HELDOUT, HELDOUT_FLOOR), (HELDOUT2, HELDOUT2_FLOOR), (HELDOUT3, HELDOUT3_FLOOR)]
+)
 def test_heldout_meets_its_floor(bot: Bot, tmp_path: Path, path: Path, floor: float) -> None:
     out = tmp_path / "heldout"
     result = _run(bot, "--questions", str(path), "--out", str(out), "--min-score", str(floor))
