@@ -28,9 +28,9 @@ from bot.evidence import (
     decide,
     default_model,
     score,
-    with_figure_chunks,
 )
-from bot.features import TermStats, measured_terms, split_unused
+from bot.features import TermStats, key_words, measured_terms
+from bot.figure_choice import with_figure_chunks
 from bot.figures import SAVED_NAME, Figure, FigureTable
 from bot.index import ingest_done, is_stale, legacy_origins, open_catalog, open_store, open_writer, watch
 from bot.ingest import Ingestor, IngestReport, Progress, kept_folder
@@ -43,7 +43,7 @@ from bot.retrieve import Hit, HybridRetriever
 from bot.sentence_vectors import SentenceVectors
 from bot.shared import SharedCatalog, pull
 from bot.store import Catalog
-from bot.text import add_words, names_a_thing, normalise, tokenize
+from bot.text import add_words, tokenize
 from bot.uploads import UploadError, discard_upload, store_upload
 
 if TYPE_CHECKING:
@@ -340,29 +340,8 @@ class Bot:
         return Bars(answer, listed, s.quote_margin, s.core_term_cover, s.list_gap)
 
     def _rarest(self, plan: QueryPlan) -> tuple[str, str, str]:
-        """The question's rarest word, the same word again when so rare it names one thing (else ""), and the
-        first of its words the reports never use (else "")."""
-        terms = split_unused(plan.terms, self.stats)
-        unused = next((t[0] for t in terms if not self.stats.df(t)), "")
-        known = [t for t in terms if self.stats.df(t)]
-        if not known:
-            return (plan.terms[0][0] if plan.terms else ""), "", unused
-        rarest = max(known, key=self.stats.weight)
-        # The core is the rarest word that names a thing: 拥有 or 在册 in one chunk is rare, but names nothing
-        things = [t for t in known if names_a_thing(normalise(t[0]))]
-        thing = max(things, key=self.stats.weight, default=None)
-        if thing is None:
-            return rarest[0], "", unused
-        named_once = self.stats.df(thing) <= self.settings.core_term_max_df
-        core = normalise(thing[0]) if named_once or self._not_in_scope(plan, thing) else ""
-        return (thing[0] if core else rarest[0]), core, unused
-
-    def _not_in_scope(self, plan: QueryPlan, term: list[str]) -> bool:
-        """No report the question names uses the term at all (公证, asked of a report that never says it)."""
-        if not plan.doc_ids:
-            return False
-        texts = (normalise(self.catalog.docs[d].text) for d in plan.doc_ids if d in self.catalog.docs)
-        return not any(normalise(a) in t for t in texts for a in term)
+        docs = self.catalog.docs
+        return key_words(plan, self.stats, lambda d: docs[d].text if d in docs else "", self.settings.core_term_max_df)
 
     def rewrite(self, question: str, history: list[tuple[str, str]]) -> str:
         """The rule-based standalone form of a follow-up (what retrieval uses when no model rewrote it)."""

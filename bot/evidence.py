@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
@@ -20,11 +20,22 @@ import numpy as np
 
 from bot.chunking import Span, heading_level, split_sentences
 from bot.features import FEATURES, QuestionView, TermStats, featurise
-from bot.figures import Figure, MeasureTerm, measure_match
+from bot.figure_choice import (
+    NO_KEY,
+    FigureKey,
+    echo,
+    is_whole,
+    like_units,
+    one_unit,
+    term_ends,
+    unit_fits,
+    unit_kind,
+)
+from bot.figures import Figure, measure_match
 from bot.models import Evidence, Refusal
 from bot.query import QueryPlan, aimed_at_the_bot
 from bot.retrieve import Hit
-from bot.store import Catalog, ChunkRecord
+from bot.store import Catalog
 from bot.text import is_word, normalise
 
 MODEL_PATH = Path(__file__).parent / "resources" / "evidence_model.json"
@@ -36,12 +47,8 @@ _MEASURE = FEATURES.index("measure")
 _TYPE = FEATURES.index("type_match")
 _COVER = FEATURES.index("coverage_context")
 _UNKNOWN = FEATURES.index("unknown")
-_SLACK = 2
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _QUOTED = re.compile(r"[“「『\"']([^”」』\"']{2,30})[”」』\"']")
-_FIGURE_DOCS = 20  # reports whose figures a question searches beside its retrieved chunks
-_FIGURE_CHUNKS = 2  # chunks added per report: those of its best-matching figures
-Measured = list[MeasureTerm]
 
 
 @dataclass(frozen=True)
@@ -131,39 +138,6 @@ def candidates(
         matches = [measure_match(f, view.measured) for f in mine]
         out.append(Candidate(ev, x, mine, normalise(f"{sentence} {context}"), matches, hit.by_figure))
     return out
-
-
-def with_figure_chunks(
-    plan: QueryPlan, hits: list[Hit], catalog: Catalog, figures: Mapping[str, list[Figure]], measured: Measured
-) -> list[Hit]:
-    """A question asking for a figure also searches each report's figures: the chunk holding the figure whose
-    measure best names what was asked joins the hits though neither ranking found it (“现有律师103人” for
-    “执业律师各有多少人”, in a report where 律师 is in every other chunk). It joins as the lowest ranked."""
-    docs = plan.doc_ids or list(dict.fromkeys(h.chunk.doc_id for h in hits))
-    if plan.wants != "number" or not measured or not hits or len(docs) > _FIGURE_DOCS:
-        return hits
-    have = {h.chunk.chunk_id for h in hits}
-    score, sim = min(h.score for h in hits), min(h.dense_sim for h in hits)
-    added: list[Hit] = []
-    for doc in docs:
-        for chunk in _chunks_of_best_figures(plan, doc, catalog, figures[doc], measured):
-            if chunk.chunk_id not in have:
-                have.add(chunk.chunk_id)
-                added.append(Hit(chunk, score, dense_sim=sim, by_figure=True))
-    return hits + added
-
-
-def _chunks_of_best_figures(
-    plan: QueryPlan, doc: str, catalog: Catalog, figures: list[Figure], measured: Measured
-) -> list[ChunkRecord]:
-    """Ties on the measure are broken by the unit asked for, then by the term ending the measure (现有律师103人)."""
-    words = _asked_words(plan)
-    scored = [((measure_match(f, measured), _unit_fits(plan.unit, f.unit), _ends(words, f)), f.start) for f in figures]
-    scored = [(key, start) for key, start in scored if key[0] > 0]
-    top = max((key for key, _ in scored), default=None)
-    starts = [start for key, start in scored if key == top][:_FIGURE_CHUNKS]
-    chunks = [catalog.chunks[c] for c in catalog.docs[doc].chunk_ids]
-    return [c for c in chunks if any(c.start <= s < c.end for s in starts)]
 
 
 def _sentences(plan: QueryPlan, hits: list[Hit], catalog: Catalog) -> Iterator[tuple[Hit, Span, str, str]]:
@@ -296,21 +270,7 @@ def _core_missing(ask: _Ask, ranked: list[Candidate]) -> bool:
 
 
 def _figure_follows_term(plan: QueryPlan, c: Candidate) -> bool:
-    return any(_term_ends(plan, f) for f in c.figures)
-
-
-def _term_ends(plan: QueryPlan, figure: Figure) -> bool:
-    return _ends(_asked_words(plan), figure)
-
-
-def _asked_words(plan: QueryPlan) -> list[str]:
-    return [normalise(a) for alts in plan.terms for a in alts]
-
-
-def _ends(words: list[str], figure: Figure) -> bool:
-    """A term the question asks about ends the figure's measure, at most two characters (共, 达) before it."""
-    measure = normalise(figure.measure)
-    return any(w in measure[-len(w) - _SLACK :] for w in words)
+    return any(term_ends(plan, f) for f in c.figures)
 
 
 def _listed(ask: _Ask, ranked: list[Candidate]) -> Decision:
@@ -364,7 +324,7 @@ def _computed(ask: _Ask, ranked: list[Candidate]) -> Decision:
         return _summed_parts(ask, ranked)
     if not ranked or ranked[0].evidence.support < ask.bars.answer:
         return Decision([], [], Refusal("no_figure", ask.rarest))
-    best: dict[tuple[str, str], tuple[_FigureKey, Figure, Evidence]] = {}
+    best: dict[tuple[str, str], tuple[FigureKey, Figure, Evidence]] = {}
     for c in ranked:
         # below the bar, a sentence counts only for a report the question names, or found by its figure:
         # its measure then says enough (“浈江2024年…各多少” needs Zhenjiang's figure though its sentence ranks low)
@@ -372,39 +332,14 @@ def _computed(ask: _Ask, ranked: list[Candidate]) -> Decision:
         if c.evidence.support < ask.bars.answer and not (c.by_figure or named):
             continue
         for fig, match in zip(c.figures, c.matches, strict=True):
-            key = (match, _term_ends(plan, fig), _echo(plan, fig), c.evidence.support, fig.value)
-            at = (_unit_kind(fig.unit), fig.doc_id)
-            if _unit_fits(plan.unit, fig.unit) and match > 0 and key > best.get(at, (_NO_KEY,))[0]:
+            key = (match, term_ends(plan, fig), echo(plan, fig), c.evidence.support, fig.value)
+            at = (unit_kind(fig.unit), fig.doc_id)
+            if unit_fits(plan.unit, fig.unit) and match > 0 and key > best.get(at, (NO_KEY,))[0]:
                 best[at] = (key, fig, c.evidence)
-    picked = _like_units(best)
+    picked = like_units(best)
     if len(picked) < 2:  # one report has the figure: say it as a fact; none: say so
         return _single(ask, ranked) if picked else Decision([], [], Refusal("no_figure", ask.rarest))
     return Decision([ev for _, ev in picked], [], figures=picked)
-
-
-# Which figure of a report answers: its measure's match, the asked term ending it, the question's characters it
-# repeats, its sentence's probability, and last its value: of one sentence's figures that name the asked thing
-# alike (承接律所11家…新成立律所1家…共有律所32家), the largest is the whole the others are parts of.
-_FigureKey = tuple[float, bool, int, float, float]
-_NO_KEY: _FigureKey = (-1.0, False, -1, -1.0, -1.0)
-
-
-def _echo(plan: QueryPlan, figure: Figure) -> int:
-    """How many of the question's own characters the measure repeats: among figures whose measures name the
-    asked term alike, “全县现有律师103人” answers “各有多少人” rather than “今年新增律师13人”."""
-    return len(set(_CJK.findall(plan.question)) & set(figure.measure))
-
-
-def _like_units(
-    best: dict[tuple[str, str], tuple[_FigureKey, Figure, Evidence]],
-) -> list[tuple[Figure, Evidence]]:
-    """Each report's best figure in the one unit kind the most reports have (then the best-matching): 35件 of
-    社会调查 against 327件, not 448人次 of the people who took part, though its measure names more of the question."""
-    kinds: dict[str, list[tuple[float, Figure, Evidence]]] = {}
-    for (kind, _), (key, fig, ev) in best.items():
-        kinds.setdefault(kind, []).append((key[0], fig, ev))
-    chosen = max(kinds.values(), key=lambda found: (len(found), sum(m for m, _, _ in found)), default=[])
-    return [(fig, ev) for _, fig, ev in chosen]
 
 
 def _summed_parts(ask: _Ask, ranked: list[Candidate]) -> Decision:
@@ -412,37 +347,12 @@ def _summed_parts(ask: _Ask, ranked: list[Candidate]) -> Decision:
     for c in ranked:
         if c.evidence.support < ask.bars.answer:
             break
-        parts = [f for f, m in zip(c.figures, c.matches, strict=True) if m > 0 and _unit_fits(ask.plan.unit, f.unit)]
-        parts = _one_unit(parts)
-        parts = [f for f in parts if not _is_whole(f, ask.catalog)] if len(parts) > 2 else parts
+        parts = [f for f, m in zip(c.figures, c.matches, strict=True) if m > 0 and unit_fits(ask.plan.unit, f.unit)]
+        parts = one_unit(parts)
+        parts = [f for f in parts if not is_whole(f, ask.catalog)] if len(parts) > 2 else parts
         if len(parts) >= 2:
             return Decision([c.evidence], [], figures=[(f, c.evidence) for f in parts])
     return _single(ask, ranked)
-
-
-def _one_unit(parts: list[Figure]) -> list[Figure]:
-    """Only like figures add up: “19个镇…文件40件、合同657件” sums the 件, the most of one unit, not the 个."""
-    kinds = [_unit_kind(f.unit) for f in parts]
-    most = max(kinds, key=kinds.count, default="")
-    return [f for f, k in zip(parts, kinds, strict=True) if k == most]
-
-
-def _unit_kind(unit: str) -> str:
-    return next((g[0] for g in _UNIT_GROUPS if unit in g), unit)
-
-
-def _is_whole(fig: Figure, catalog: Catalog) -> bool:
-    """“公证书625件,其中涉外244件”: 625 is the whole the next figures are part of."""
-    after = catalog.docs[fig.doc_id].text[fig.end : fig.end + 4]
-    return "其中" in after
-
-
-_UNIT_GROUPS = (("人", "名", "余人"), ("人次",), ("件", "宗", "起", "件次"), ("家", "所", "个"), ("次", "场", "期"))
-
-
-def _unit_fits(asked: str | None, unit: str) -> bool:
-    """Figures compare only in like units: 人 with 名, 件 with 宗; never 件 with 万元."""
-    return not asked or _unit_kind(asked) == _unit_kind(unit)
 
 
 def _premise_missing(plan: QueryPlan, c: Candidate) -> Refusal | None:

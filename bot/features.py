@@ -20,7 +20,7 @@ from bot import derived
 from bot.figures import Figure, MeasureTerm, measure_match
 from bot.query import QueryPlan
 from bot.retrieve import Hit
-from bot.text import normalise, normalise_numbers, parts, words_in
+from bot.text import names_a_thing, normalise, normalise_numbers, parts, words_in
 
 FEATURES = (
     "coverage",  # IDF-weighted share of the question's terms in the sentence (terms the corpus has)
@@ -159,6 +159,31 @@ def split_unused(terms: list[list[str]], stats: TermStats) -> list[list[str]]:
         else:
             out.append(alts)
     return out
+
+
+def key_words(plan: QueryPlan, stats: TermStats, text_of: Callable[[str], str], max_df: int) -> tuple[str, str, str]:
+    """The question's rarest word; its core, the rarest word that names a thing (拥有 or 在册 in one chunk is
+    rare, but names nothing) when the corpus names it at most `max_df` times or no report the question names
+    uses it at all (公证 asked of Zhonglou), else ""; and the first of its words the reports never use, else ""."""
+    terms = split_unused(plan.terms, stats)
+    unused = next((t[0] for t in terms if not stats.df(t)), "")
+    known = [t for t in terms if stats.df(t)]
+    if not known:
+        return (plan.terms[0][0] if plan.terms else ""), "", unused
+    rarest = max(known, key=stats.weight)
+    thing = max((t for t in known if names_a_thing(normalise(t[0]))), key=stats.weight, default=None)
+    if thing is None:
+        return rarest[0], "", unused
+    core = normalise(thing[0]) if stats.df(thing) <= max_df or _unused_in(plan.doc_ids, thing, text_of) else ""
+    return (thing[0] if core else rarest[0]), core, unused
+
+
+def _unused_in(doc_ids: list[str] | None, term: list[str], text_of: Callable[[str], str]) -> bool:
+    """No report the question names uses the term at all."""
+    if not doc_ids:
+        return False
+    texts = [normalise(text_of(d)) for d in doc_ids]
+    return not any(normalise(a) in t for t in texts for a in term)
 
 
 def featurise(

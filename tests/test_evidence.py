@@ -12,8 +12,9 @@ import pytest
 
 from bot.api import Bot
 from bot.evaluate import load_questions
-from bot.evidence import EvidenceModel, _joined, _one_unit
+from bot.evidence import EvidenceModel, _joined
 from bot.features import FEATURES, TermStats, split_unused
+from bot.figure_choice import one_unit
 from bot.figures import extract_figures, measure_match
 from bot.models import Evidence
 from tests.conftest import CREDIT_DOC, JINYUN_DOC, LINHAI_DOC, ROOT, ZHONGLOU_DOC
@@ -120,7 +121,7 @@ def test_a_span_of_years_is_a_figure_and_a_year_is_not() -> None:
 
 def test_only_like_figures_add_up() -> None:
     figures = extract_figures("d", "共审查19个镇(街道)党政规范性文件40件、政府合同657件、重大执法决定41件。")
-    assert [f.value for f in _one_unit(figures)] == [40, 657, 41]
+    assert [f.value for f in one_unit(figures)] == [40, 657, 41]
 
 
 def test_a_question_word_the_reports_never_use_counts_as_its_words() -> None:
