@@ -43,7 +43,7 @@ from bot.retrieve import Hit, HybridRetriever
 from bot.sentence_vectors import SentenceVectors
 from bot.shared import SharedCatalog, pull
 from bot.store import Catalog
-from bot.text import add_words, tokenize
+from bot.text import CJK, add_words, tokenize
 from bot.uploads import UploadError, discard_upload, store_upload
 
 if TYPE_CHECKING:
@@ -379,7 +379,7 @@ class Bot:
         if len(question) > self.settings.max_question_chars:
             limit = self.settings.max_question_chars
             return f"问题太长（上限 {limit} 字）。The question is too long (limit {limit} characters)."
-        if _OTHER_LATIN.search(question) and not _CJK.search(question):
+        if _OTHER_LATIN.search(question) and not CJK.search(question):
             return "请用中文或英文提问。Please ask in Chinese or English."
         return None
 
@@ -390,7 +390,6 @@ _NOT_WORDS = re.compile(
 )
 # Latin letters with accents and no Chinese: Spanish, French…; the bot reads Chinese and English only.
 _OTHER_LATIN = re.compile(r"[¿¡]|[À-ÖØ-öø-ɏ]")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def clean_question(text: str) -> str:

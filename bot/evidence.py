@@ -36,7 +36,7 @@ from bot.models import Evidence, Refusal
 from bot.query import QueryPlan, aimed_at_the_bot
 from bot.retrieve import Hit
 from bot.store import Catalog
-from bot.text import is_word, normalise
+from bot.text import CJK, is_word, normalise
 
 MODEL_PATH = Path(__file__).parent / "resources" / "evidence_model.json"
 _SHORT = 40  # a sentence this short (an item title) is quoted with what follows it,
@@ -47,7 +47,6 @@ _MEASURE = FEATURES.index("measure")
 _TYPE = FEATURES.index("type_match")
 _COVER = FEATURES.index("coverage_context")
 _UNKNOWN = FEATURES.index("unknown")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 _QUOTED = re.compile(r"[“「『\"']([^”」』\"']{2,30})[”」』\"']")
 
 
@@ -292,7 +291,7 @@ def _listed(ask: _Ask, ranked: list[Candidate]) -> Decision:
 
 def _quoted(question: str) -> list[str]:
     """Chinese words the question puts in quotation marks: a name to be found as written."""
-    return [normalise(q) for q in _QUOTED.findall(question) if _CJK.search(q)]
+    return [normalise(q) for q in _QUOTED.findall(question) if CJK.search(q)]
 
 
 def _best_quoting(ranked: list[Candidate], quoted: list[str]) -> dict[str, Candidate]:

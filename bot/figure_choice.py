@@ -7,7 +7,6 @@ the question's kinds and this reads as what makes one figure the answer.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from bot.figures import Figure, MeasureTerm, measure_match
@@ -15,13 +14,12 @@ from bot.models import Evidence
 from bot.query import QueryPlan
 from bot.retrieve import Hit
 from bot.store import Catalog, ChunkRecord
-from bot.text import normalise
+from bot.text import CJK, normalise
 
 _SLACK = 2
 _FIGURE_DOCS = 20  # reports whose figures a question searches beside its retrieved chunks
 _FIGURE_CHUNKS = 2  # chunks added per report: those of its best-matching figures
 Measured = list[MeasureTerm]
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def with_figure_chunks(
@@ -81,7 +79,7 @@ NO_KEY: FigureKey = (-1.0, False, -1, -1.0, -1.0)
 def echo(plan: QueryPlan, figure: Figure) -> int:
     """How many of the question's own characters the measure repeats: among figures whose measures name the
     asked term alike, “全县现有律师103人” answers “各有多少人” rather than “今年新增律师13人”."""
-    return len(set(_CJK.findall(plan.question)) & set(figure.measure))
+    return len(set(CJK.findall(plan.question)) & set(figure.measure))
 
 
 def like_units(

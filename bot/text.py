@@ -9,7 +9,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+CJK = re.compile(r"[\u4e00-\u9fff]")  # one Chinese character
 _WORDISH = re.compile(r"[\u4e00-\u9fff0-9a-z%]")
 STOPWORDS = frozenset(
     "的 了 和 与 及 等 在 是 有 对 为 以 将 把 被 从 中 上 下 也 都 并 或 之 其 "
@@ -95,7 +95,7 @@ def tokenize(text: str) -> list[str]:
         token = token.strip()
         if not token or token in STOPWORDS or not _WORDISH.search(token):
             continue
-        if len(token) == 1 and _CJK.match(token):
+        if len(token) == 1 and CJK.match(token):
             continue
         tokens.append(token)
     return tokens
@@ -104,7 +104,7 @@ def tokenize(text: str) -> list[str]:
 def is_english(text: str) -> bool:
     """A question is English when Latin letters outnumber CJK characters."""
     latin = len(re.findall(r"[A-Za-z]", text))
-    return latin > 2 * len(_CJK.findall(text))
+    return latin > 2 * len(CJK.findall(text))
 
 
 @lru_cache(maxsize=1)
@@ -192,7 +192,7 @@ def key_words(text: str) -> list[str]:
     for token in _jieba().cut(text):
         token = token.strip()
         content = bool(token) and token not in STOPWORDS and token not in QUESTION_WORDS and _WORDISH.search(token)
-        if content and len(token) == 1 and _CJK.match(token):
+        if content and len(token) == 1 and CJK.match(token):
             if glue:
                 words[-1] += token
             continue
@@ -205,7 +205,7 @@ def key_words(text: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def words_in(term: str) -> tuple[str, ...]:
     """The words of two or more characters in a short term (立案就 → 立案), none when it is one word."""
-    if not _CJK.search(term):
+    if not CJK.search(term):
         return ()
     pieces = [p for p in _jieba().cut(term) if len(p) >= 2]
     return tuple(pieces) if pieces != [term] else ()
@@ -214,7 +214,7 @@ def words_in(term: str) -> tuple[str, ...]:
 @lru_cache(maxsize=4096)
 def parts(term: str) -> tuple[str, ...]:
     """Words inside a compound (调解机制 → 调解, 机制), for partial credit when the whole is absent."""
-    if len(term) < 4 or not _CJK.search(term):
+    if len(term) < 4 or not CJK.search(term):
         return ()
     pieces = [p for p in _jieba().cut(term) if len(p) >= 2]
     if len(pieces) <= 1:  # jieba keeps 调解机制 whole: fall back to two-character halves
