@@ -210,7 +210,7 @@ def plan_query(
     plan = QueryPlan(standalone, lang, sorted(doc_ids) or None, [], [], _is_list(standalone), regions=hits)
     # Terms are read in the language the standalone question is written in (钟楼区呢？ after an English question
     # becomes mostly English); the answer stays in the language the user asked in.
-    plan.terms, plan.unmapped = _key_terms(standalone, "en" if is_english(standalone) else "zh", hits)
+    plan.terms, plan.unmapped = _key_terms(standalone, hits)
     _apply_period(plan, metas)
     plan.refusal = plan.refusal or _unknown_place(standalone, hits)
     if not asked:
@@ -287,13 +287,13 @@ def _is_list(question: str) -> bool:
     return bool(_LIST_ZH.search(question) or _LIST_EN.search(question.lower()))
 
 
-def _key_terms(question: str, lang: str, region_hits: list[str]) -> tuple[list[list[str]], list[str]]:
+def _key_terms(question: str, region_hits: list[str]) -> tuple[list[list[str]], list[str]]:
     text = normalise(question)
     for alias in region_hits:
         text = text.replace(alias, " ")
     text = _YEAR.sub(" ", text)
     text = _FOLLOW_ZH.sub(" ", text.strip())  # “那…呢”: the follow-up's frame, not its content
-    if lang == "en":
+    if is_english(question):
         return english_terms(text)
     table = synonyms()
     return [table.get(word, [word]) for word in key_words(text)], []
@@ -359,7 +359,7 @@ def resolve_followup(question: str, history: list[tuple[str, str]], regions: Reg
     topicless = not _content(question, now_hits)
     if now_hits and topicless:
         return _with_own_period(_swap_region(previous, prev_hits, question, now_hits), question)
-    if elliptical and not now_hits and not _key_terms(question, "en" if is_english(question) else "zh", [])[0]:
+    if elliptical and not now_hits and not _key_terms(question, [])[0]:
         return f"{previous} {question}"  # “And the overall one?”: no term of its own, so the topic carries over
     # “which reports…they”, “五份报告中有几份”: a question about the reports as a set has no region to borrow
     spans_reports = _is_list(question) or _KINDS[0][1].search(question) or _REPORTS.search(question)
