@@ -36,7 +36,7 @@ from bot.models import Evidence, Refusal
 from bot.query import QueryPlan, aimed_at_the_bot
 from bot.retrieve import Hit
 from bot.store import Catalog
-from bot.text import CJK, is_word, normalise
+from bot.text import CJK, CJK_RUN, is_word, normalise
 
 MODEL_PATH = Path(__file__).parent / "resources" / "evidence_model.json"
 _SHORT = 40  # a sentence this short (an item title) is quoted with what follows it,
@@ -48,6 +48,7 @@ _TYPE = FEATURES.index("type_match")
 _COVER = FEATURES.index("coverage_context")
 _UNKNOWN = FEATURES.index("unknown")
 _QUOTED = re.compile(r"[“「『\"']([^”」』\"']{2,30})[”」』\"']")
+_EITHER = re.compile(r"\s*(?:或者?|还是|\bor\b)\s*", re.I)
 
 
 @dataclass(frozen=True)
@@ -278,7 +279,7 @@ def _listed(ask: _Ask, ranked: list[Candidate]) -> Decision:
     for c in ranked:
         if c.evidence.doc_id not in best and not _premise_missing(ask.plan, c):
             best[c.evidence.doc_id] = c
-    quoted = _quoted(ask.plan.question)
+    quoted = _quoted(ask.plan.question) + _chinese_in_english(ask.plan)
     if quoted:  # “哪些报告提到了“述法”？”: the words as quoted, in whatever report says them
         named = [c for c in _best_quoting(ranked, quoted).values() if not _premise_missing(ask.plan, c)]
     else:
@@ -289,16 +290,36 @@ def _listed(ask: _Ask, ranked: list[Candidate]) -> Decision:
     return Decision([extend_short(c.evidence, ask.catalog) for c in named], [])
 
 
-def _quoted(question: str) -> list[str]:
-    """Chinese words the question puts in quotation marks: a name to be found as written."""
-    return [normalise(q) for q in _QUOTED.findall(question) if CJK.search(q)]
+def _quoted(question: str) -> list[list[str]]:
+    """Chinese words the question puts in quotation marks, names to be found as written; quotes joined by 或
+    (“枫桥经验”或“枫桥式”) are one group, any of which will do."""
+    groups: list[list[str]] = []
+    last_end = -1
+    for m in _QUOTED.finditer(question):
+        word = normalise(m.group(1))
+        if not CJK.search(word):
+            continue
+        if groups and _EITHER.fullmatch(question[last_end : m.start()]):
+            groups[-1].append(word)
+        else:
+            groups.append([word])
+        last_end = m.end()
+    return groups
 
 
-def _best_quoting(ranked: list[Candidate], quoted: list[str]) -> dict[str, Candidate]:
-    """Each report's best sentence that holds every quoted word (ranked is best first)."""
+def _chinese_in_english(plan: QueryPlan) -> list[list[str]]:
+    """An English question that writes a term in Chinese names it as the reports write it, as a quote does."""
+    if plan.lang != "en":
+        return []
+    runs = set(CJK_RUN.findall(normalise(plan.question)))
+    return [alts for alts in plan.terms if len(alts) == 1 and alts[0] in runs]
+
+
+def _best_quoting(ranked: list[Candidate], quoted: list[list[str]]) -> dict[str, Candidate]:
+    """Each report's best sentence that holds every quoted group (ranked is best first)."""
     best: dict[str, Candidate] = {}
     for c in ranked:
-        if c.evidence.doc_id not in best and all(q in c.around for q in quoted):
+        if c.evidence.doc_id not in best and all(any(q in c.around for q in group) for group in quoted):
             best[c.evidence.doc_id] = c
     return best
 

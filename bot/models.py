@@ -53,7 +53,7 @@ class Evidence:
 
 
 RefusalKind = Literal[
-    "place", "period", "filters", "instruction", "premise", "absent", "no_figure", "no_reason", "unsure"
+    "place", "period", "half", "filters", "instruction", "premise", "absent", "no_figure", "no_reason", "unsure"
 ]
 
 

@@ -24,7 +24,7 @@ _KINDS = (
     (
         "count",
         re.compile(
-            r"(?:几|多少)(?:份|个|家)?(?:报告|区县|县区|地区|地方)|^(?=.*报告).*(?:几|多少)份|"
+            r"(?:(?<!哪)几|多少)(?:份|个|家)?(?:报告|区县|县区|地区|地方)|^(?=.*报告).*(?:(?<!哪)几|多少)份|"
             r"how many (?:of )?(?:the )?(?:\w+ )?(?:reports|counties|districts|places|regions|bureaus)",
             re.I,
         ),
@@ -59,7 +59,7 @@ _WANTS = (
     (
         "number",
         re.compile(
-            r"多少|几[个件场次人名家宗起份条项批所期篇位座处]|数量|比例|比率|百分之|"
+            r"多少|(?<!哪)几[个件场次人名家宗起份条项批所期篇位座处]|数量|比例|比率|百分之|"
             r"\b(?:how many|how much|number of|what share|percentage|proportion|rate)\b",
             re.I,
         ),
@@ -104,6 +104,10 @@ _FOLLOW_ZH = re.compile(r"^(?:那|那么|那个|还有|另外|同样|此外)|呢
 _FOLLOW_EN = re.compile(r"^(?:and|what about|how about|same for|and what about)\b", re.I)
 _YEAR = re.compile(r"(20\d\d)\s*(?:年|\b)")
 _HALF = re.compile(r"上半年|first half|H1\b", re.I)
+# A period a first-half report cannot answer for: the whole year, or its second half.
+_BEYOND_HALF = re.compile(
+    r"全年|整年|下半年|\b(?:(?:the )?(?:whole|full|entire) (?:of )?(?:the )?(?:year|20\d\d)|second half|H2)\b", re.I
+)
 # A word like “西湖区” in a question that names no report of ours: a place the corpus does not cover.
 _PLACE_ZH = re.compile(r"^[\u4e00-\u9fff]{2,5}(?:县|区|市)$")
 _NOT_PLACE = re.compile(r"^(?:全|各|本|该|我|城|市|区|县|辖|两|每|哪|其|他|多|省|地|镇|社|党|政|新|老|这|那|此|上|下)")
@@ -212,6 +216,7 @@ def plan_query(
     # becomes mostly English); the answer stays in the language the user asked in.
     plan.terms, plan.unmapped = _key_terms(standalone, hits)
     _apply_period(plan, metas)
+    _beyond_half(plan, metas)
     plan.refusal = plan.refusal or _unknown_place(standalone, hits)
     if not asked:
         plan.refusal = plan.refusal or Refusal("instruction")
@@ -291,6 +296,8 @@ def _key_terms(question: str, region_hits: list[str]) -> tuple[list[list[str]], 
     text = normalise(question)
     for alias in region_hits:
         text = text.replace(alias, " ")
+    if is_english(question):  # a period is a filter, not a word to map (whole → 一体)
+        text = _HALF.sub(" ", _BEYOND_HALF.sub(" ", text))
     text = _YEAR.sub(" ", text)
     text = _FOLLOW_ZH.sub(" ", text.strip())  # “那…呢”: the follow-up's frame, not its content
     if is_english(question):
@@ -326,6 +333,18 @@ def _narrow_half(question: str, doc_ids: list[str], metas: dict[str, DocMeta], n
     for d in doc_ids:
         places.setdefault((metas[d].county or d) if named else "", []).append(d)
     return [d for group in places.values() for d in [x for x in group if _is_half(metas[x])] or group]
+
+
+def _beyond_half(plan: QueryPlan, metas: dict[str, DocMeta]) -> None:
+    """“环翠区2023年全年”, “in the second half of 2023”: a first-half report does not answer for the rest of
+    its year. The places named keep their full-year reports; a place with only a half-year report is refused."""
+    if plan.refusal or plan.doc_ids is None or _HALF.search(plan.question) or not _BEYOND_HALF.search(plan.question):
+        return
+    full = [d for d in plan.doc_ids if not _is_half(metas[d])]
+    if not full:
+        plan.refusal = Refusal("half", str(metas[plan.doc_ids[0]].year or ""))
+    elif len(full) < len(plan.doc_ids):
+        plan.doc_ids = full
 
 
 def _is_half(meta: DocMeta) -> bool:
@@ -374,7 +393,7 @@ def resolve_followup(question: str, history: list[tuple[str, str]], regions: Reg
 def _content(question: str, hits: list[str]) -> list[str]:
     """The question's own topic words: not its places, and not its period (“环翠区上半年呢？” asks the same
     thing of another place and time)."""
-    text = _HALF.sub(" ", _YEAR.sub(" ", normalise(question)))
+    text = _YEAR.sub(" ", _HALF.sub(" ", _BEYOND_HALF.sub(" ", normalise(question))))
     for alias in hits:
         text = text.replace(alias, " ")
     return [t for t in tokenize(text) if t not in QUESTION_WORDS and t not in ENGLISH_STOPWORDS]
@@ -383,10 +402,10 @@ def _content(question: str, hits: list[str]) -> list[str]:
 def _with_own_period(borrowed: str, question: str) -> str:
     """The previous question with this one's period, when it gives one: “What about Linhai in 2020?” after a
     question on Huancui's first half of 2023 asks about 2020, not the first half of 2023."""
-    own = [m.group(0) for rx in (_YEAR, _HALF) for m in rx.finditer(normalise(question))]
+    own = [m.group(0) for rx in (_YEAR, _HALF, _BEYOND_HALF) for m in rx.finditer(normalise(question))]
     if not own:
         return borrowed
-    return f"{_HALF.sub(' ', _YEAR.sub(' ', borrowed))} {' '.join(own)}"
+    return f"{_YEAR.sub(' ', _HALF.sub(' ', _BEYOND_HALF.sub(' ', borrowed)))} {' '.join(own)}"
 
 
 def _swap_region(previous: str, prev_hits: list[str], question: str, now_hits: list[str]) -> str:

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 CJK = re.compile(r"[\u4e00-\u9fff]")  # one Chinese character
+CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")  # a Chinese word or phrase, as written inside other text
 _WORDISH = re.compile(r"[\u4e00-\u9fff0-9a-z%]")
 STOPWORDS = frozenset(
     "的 了 和 与 及 等 在 是 有 对 为 以 将 把 被 从 中 上 下 也 都 并 或 之 其 "
@@ -120,14 +121,24 @@ ENGLISH_STOPWORDS = frozenset(
     "should will shall may might must i me my we our you your he she his her counties county districts "
     "district cities city report reports reported say says said tell give list show name names mention "
     "mentioned did does year years total number numbers please also more most other between across "
-    "compare compared both either according bureau justice places place region regions local ".split()
+    "compare compared both either according bureau justice places place region regions local "
+    # closed-class words (prepositions, conjunctions, pronouns, degree adverbs): they name nothing to map to a
+    # corpus term, and mapped they match measures by accident (among → 其中)
+    "above after again against almost along already although always am among amongst another anyone anything "
+    "around because before behind below beside besides beyond but cannot during else even ever except few "
+    "hence however if indeed itself meanwhile moreover namely neither never nevertheless nor nothing now often "
+    "once onto over under up down out off otherwise perhaps rather since still though through throughout thus "
+    "toward towards until upon "
+    "us very via whatever whenever whereas whether while within without yet him himself herself hers myself "
+    "ourselves themselves yourself yours mine ".split()
 )
 
 
 def english_terms(question: str) -> tuple[list[list[str]], list[str]]:
     """Glossary terms found in an English question (each a list of Chinese alternatives), and leftover words."""
     words = re.findall(r"\d+(?:\.\d+)?%?|[a-z][a-z0-9+\-']*", normalise_numbers(normalise(question)))
-    terms: list[list[str]] = []
+    # Chinese written into an English question (“law-savvy residents (法律明白人)”) is the reports' own term
+    terms: list[list[str]] = [[run] for run in CJK_RUN.findall(normalise(question))]
     leftover: list[str] = []
     entries = glossary()
     i = 0
