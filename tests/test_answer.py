@@ -214,3 +214,20 @@ def test_a_quoted_name_lists_every_report_that_says_it_and_no_other(bot: Bot, qu
     assert {c.doc_id for c in answer.citations} == holding
     assert all(name in c.text for c in answer.citations)
     assert "几份" not in question or f"{len(holding)}份" in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("哪几份报告提到了“法治带头人”或“法律明白人”？", ("法治带头人", "法律明白人")),
+        ('Which reports mention training "law-savvy residents" (法律明白人)?', ("法律明白人",)),
+    ],
+)
+def test_quoted_alternatives_and_chinese_in_english_list_every_report_that_says_them(
+    bot: Bot, question: str, names: tuple[str, ...]
+) -> None:
+    """Quotes joined by 或 are alternatives; Chinese inside an English question is a name as written."""
+    holding = {d for d, doc in bot.catalog.docs.items() if any(n in doc.text for n in names)}
+    answer = bot.answer(question)
+    assert len(holding) >= 2 and not answer.refused
+    assert {c.doc_id for c in answer.citations} == holding

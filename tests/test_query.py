@@ -94,3 +94,25 @@ def test_english_terms_come_from_the_glossary(bot: Bot) -> None:
     plan = _plan(bot, "which counties piloted the credit plus mediation mechanism")
     assert plan.lang == "en"
     assert ["信用+调解"] in plan.terms
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["环翠区2023年全年一共办理了多少件法律援助案件？", "How many cases did Huancui mediate in the second half of 2023"],
+)
+def test_a_whole_year_or_second_half_asked_of_a_first_half_report_is_refused(bot: Bot, question: str) -> None:
+    assert _plan(bot, question).refusal == Refusal("half", "2023")
+
+
+def test_a_whole_year_question_over_two_places_keeps_the_one_that_covers_it(bot: Bot) -> None:
+    plan = _plan(bot, "环翠区和缙云县2023年全年各办理了多少件法律援助案件？")
+    assert plan.refusal is None and plan.doc_ids == [JINYUN_DOC]
+
+
+def test_which_of_the_reports_is_a_list_not_a_count(bot: Bot) -> None:
+    plan = _plan(bot, "哪几份报告提到了“枫桥经验”？")
+    assert plan.kind == "list" and plan.wants is None
+
+
+def test_closed_class_english_words_are_not_mapped(bot: Bot) -> None:
+    assert _plan(bot, "Among Jinyun and Zhonglou, which handled more legal aid cases through the year?").unmapped == []
