@@ -256,6 +256,8 @@ def _counts_what_was_asked(ask: _Ask, c: Candidate, top: Candidate) -> bool:
     names. An English question's words reach a measure only through mapped terms, which miss (inspections →
     检测, not 执法): there the model's best sentence, if it holds a figure, counts, unless the question has
     words the reports never use (traffic accidents)."""
+    if ask.plan.unit and not any(unit_fits(ask.plan.unit, f.unit) for f in c.figures):
+        return False  # “多少人” is not answered by 5个
     if c.features[_MEASURE] > 0 or (ask.core and c.figures):
         return True
     return ask.plan.lang == "en" and c is top and bool(c.figures) and not c.features[_UNKNOWN]

@@ -78,7 +78,8 @@ _WANTS = (
     ),
     ("place", re.compile(r"在哪|哪里|什么地方|\b(?:where)\b", re.I)),
 )
-_UNIT_ASKED = re.compile(r"(?:多少|几)\s*(人次|件次|[件人名次家个宗场户份条项所期篇位座处起批])")
+# 几个人 counts people: 个 is the general classifier, 人 says what is counted
+_UNIT_ASKED = re.compile(r"(?:多少|几)\s*(?:个(?=人))?(人次|件次|[件人名次家个宗场户份条项所期篇位座处起批])")
 _VALUE = re.compile(r"\d")
 _RATE = re.compile(r"率|比例|百分|\b(?:rate|percent|percentage|proportion|share)\b", re.I)
 # Words that assert something happened to what the question names (cancelled, cut): a premise to check.

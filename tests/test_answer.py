@@ -231,3 +231,9 @@ def test_quoted_alternatives_and_chinese_in_english_list_every_report_that_says_
     answer = bot.answer(question)
     assert len(holding) >= 2 and not answer.refused
     assert {c.doc_id for c in answer.citations} == holding
+
+
+def test_a_figure_in_another_unit_does_not_answer_how_many_people(bot: Bot) -> None:
+    """多少人 asks for people: a passage whose only figures are 件 or 个 is not its answer."""
+    answer = bot.answer("缙云县一共有多少人参加了法治专项督察？")
+    assert answer.refused or any(u in answer.answer for u in ("人", "名"))
