@@ -46,6 +46,7 @@ FiguresOf = Callable[[str, int, int], list[Figure]]  # a report's figures in tex
 _MEASURE = FEATURES.index("measure")
 _TYPE = FEATURES.index("type_match")
 _COVER = FEATURES.index("coverage_context")
+_SENT_COVER = FEATURES.index("coverage")
 _UNKNOWN = FEATURES.index("unknown")
 _QUOTED = re.compile(r"[“「『\"']([^”」』\"']{2,30})[”」』\"']")
 _EITHER = re.compile(r"\s*(?:或者?|还是|\bor\b)\s*", re.I)
@@ -287,9 +288,28 @@ def _listed(ask: _Ask, ranked: list[Candidate]) -> Decision:
     else:
         cut = _natural_break([c.evidence.support for c in best.values()], ask.bars)
         named = [c for c in best.values() if c.evidence.support >= min(ask.bars.listed, cut)]
+        named += _covering_as_well(ask, ranked, named)
     if not named:
         return Decision([], [], _unsure(ask, ranked))
     return Decision([extend_short(c.evidence, ask.catalog) for c in named], [])
+
+
+def _covering_as_well(ask: _Ask, ranked: list[Candidate], named: list[Candidate]) -> list[Candidate]:
+    """Reports not yet named whose sentence holds the question's terms as fully as a named report's does: they
+    say the same thing, though the embedder likes their sentence less (“12348热线接待咨询3584人次”, in a long
+    sentence, beside “12348热线受理申请2宗”)."""
+    if not named:
+        return []
+    bar = min(c.features[_SENT_COVER] for c in named)
+    done = {c.evidence.doc_id for c in named}
+    more: dict[str, Candidate] = {}
+    for c in ranked:
+        doc, passes = c.evidence.doc_id, c.evidence.support >= ask.bars.answer
+        if doc in done or doc in more or not passes or not c.features[_SENT_COVER] >= bar > 0:
+            continue
+        if not _premise_missing(ask.plan, c):
+            more[doc] = c
+    return list(more.values())
 
 
 def _quoted(question: str) -> list[list[str]]:

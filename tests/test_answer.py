@@ -237,3 +237,11 @@ def test_a_figure_in_another_unit_does_not_answer_how_many_people(bot: Bot) -> N
     """多少人 asks for people: a passage whose only figures are 件 or 个 is not its answer."""
     answer = bot.answer("缙云县一共有多少人参加了法治专项督察？")
     assert answer.refused or any(u in answer.answer for u in ("人", "名"))
+
+
+def test_a_list_names_a_report_whose_sentence_holds_the_terms_as_fully_as_a_named_one(bot: Bot) -> None:
+    """Zhonglou's 12348 sentence is long and about legal aid, so the embedder likes it less than Zhenjiang's; it
+    still holds 12348 and 热线 as fully, so it says the same thing."""
+    holding = {d for d, doc in bot.catalog.docs.items() if "12348热线" in doc.text}
+    answer = bot.answer("哪些报告提到了12348热线？")
+    assert len(holding) == 2 and {c.doc_id for c in answer.citations} == holding
