@@ -197,13 +197,19 @@ def decide(
     return decision
 
 
+def _absent(ask: _Ask, ranked: list[Candidate]) -> Refusal | None:
+    """The question's core is nowhere in scope, or an English question's words mostly are not: said by name."""
+    if _core_missing(ask, ranked):
+        return Refusal("absent", ask.rarest)
+    return Refusal("absent", ask.unused) if _mostly_unused(ask, ranked) else None
+
+
 def _single(ask: _Ask, ranked: list[Candidate]) -> Decision:
     plan, catalog, bars = ask.plan, ask.catalog, ask.bars
     good = [c for c in ranked if c.evidence.support >= bars.answer]
-    if _core_missing(ask, ranked):
-        return Decision([], [], Refusal("absent", ask.rarest))
-    if _mostly_unused(ask, ranked):
-        return Decision([], [], Refusal("absent", ask.unused))
+    absent = _absent(ask, ranked)
+    if absent:
+        return Decision([], [], absent)
     if plan.wants == "date":  # names are rarely marked (浙江工商大学): only dates are told by their form
         good = [c for c in good if c.features[_TYPE] > 0] or good
     if plan.wants == "number" and good:
@@ -282,6 +288,9 @@ def _listed(ask: _Ask, ranked: list[Candidate]) -> Decision:
     for c in ranked:
         if c.evidence.doc_id not in best and not _premise_missing(ask.plan, c):
             best[c.evidence.doc_id] = c
+    absent = _absent(ask, ranked)
+    if absent:
+        return Decision([], [], absent)
     quoted = _quoted(ask.plan.question) + _chinese_in_english(ask.plan)
     if quoted:  # “哪些报告提到了“述法”？”: the words as quoted, in whatever report says them
         named = [c for c in _best_quoting(ranked, quoted).values() if not _premise_missing(ask.plan, c)]

@@ -245,3 +245,8 @@ def test_a_list_names_a_report_whose_sentence_holds_the_terms_as_fully_as_a_name
     holding = {d for d, doc in bot.catalog.docs.items() if "12348热线" in doc.text}
     answer = bot.answer("哪些报告提到了12348热线？")
     assert len(holding) == 2 and {c.doc_id for c in answer.citations} == holding
+
+
+def test_an_english_list_question_in_words_the_reports_never_use_is_refused_naming_the_word(bot: Bot) -> None:
+    answer = bot.answer("Which districts report their annual budget for legal aid?")
+    assert answer.refused and "预算" in answer.answer
