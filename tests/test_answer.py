@@ -250,3 +250,10 @@ def test_a_list_names_a_report_whose_sentence_holds_the_terms_as_fully_as_a_name
 def test_an_english_list_question_in_words_the_reports_never_use_is_refused_naming_the_word(bot: Bot) -> None:
     answer = bot.answer("Which districts report their annual budget for legal aid?")
     assert answer.refused and "预算" in answer.answer
+
+
+def test_a_compare_takes_each_reports_figure_from_its_likelier_sentence_before_the_echo(bot: Bot) -> None:
+    """Jinyun's 新增复议案件118件 and 调解行政复议案件41件 name the asked term alike; the evidence model prefers the
+    first sentence, the character echo the second: the fitted signal decides."""
+    answer = bot.answer("缙云和临海哪里收到的行政复议案件更多？各多少件？")
+    assert "118件" in answer.answer and "41件" not in answer.answer
