@@ -54,6 +54,12 @@ _KINDS = (
         ),
     ),
 )
+# How the question asks (更多, 各是, 一共, 最多), never what it asks about: not a key word. Glued to its
+# neighbour as a lone character it would make one up (公证更多, 各是).
+_ASKING = re.compile(
+    "|".join(rx.pattern.split("|\\b")[0] for name, rx in _KINDS if name != "count")
+    + r"|各(?:是|有|自|为)|分别(?:是|为|有)?"
+)
 _MORE_OR_FEWER = re.compile(r"更多|更少|最多|最少|多于|少于|\b(?:more|most|fewer|fewest|less|least)\b", re.I)
 _WANTS = (
     (
@@ -304,7 +310,7 @@ def _key_terms(question: str, region_hits: list[str]) -> tuple[list[list[str]], 
     if is_english(question):
         return english_terms(text)
     table = synonyms()
-    return [table.get(word, [word]) for word in key_words(text)], []
+    return [table.get(word, [word]) for word in key_words(_ASKING.sub(" ", text))], []
 
 
 def _apply_period(plan: QueryPlan, metas: dict[str, DocMeta]) -> None:

@@ -116,3 +116,9 @@ def test_which_of_the_reports_is_a_list_not_a_count(bot: Bot) -> None:
 
 def test_closed_class_english_words_are_not_mapped(bot: Bot) -> None:
     assert _plan(bot, "Among Jinyun and Zhonglou, which handled more legal aid cases through the year?").unmapped == []
+
+
+def test_how_a_question_compares_or_sums_is_not_a_key_term(bot: Bot) -> None:
+    """更多 and 各是 say how to answer; as lone characters glued to a neighbour they made up 公证更多 and 各是."""
+    terms = [t for alts in _plan(bot, "缙云和浈江相比，谁办的公证更多？各是多少件？").terms for t in alts]
+    assert "公证" in terms and not any("更多" in t or "各" in t for t in terms)
