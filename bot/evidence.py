@@ -265,7 +265,7 @@ def _counts_what_was_asked(ask: _Ask, c: Candidate, top: Candidate) -> bool:
     words the reports never use (traffic accidents)."""
     if ask.plan.unit and not any(unit_fits(ask.plan.unit, f.unit) for f in c.figures):
         return False  # “多少人” is not answered by 5个
-    if c.features[_MEASURE] > 0 or (ask.core and c.figures):
+    if c.features[_MEASURE] > 0 or (c.figures and _says_core(ask, c)):
         return True
     return ask.plan.lang == "en" and c is top and bool(c.figures) and not c.features[_UNKNOWN]
 
@@ -273,9 +273,15 @@ def _counts_what_was_asked(ask: _Ask, c: Candidate, top: Candidate) -> bool:
 def _core_missing(ask: _Ask, ranked: list[Candidate]) -> bool:
     """“信用+调解” is nowhere in scope, and what is in scope holds too little of the rest of the question for
     the missing word to be a passing one (回头 in “回头复查”, beside a passage on 复议…案件)."""
-    if not ask.core or any(ask.core in c.around for c in ranked):
+    if not ask.core or any(_says_core(ask, c) for c in ranked):
         return False
     return max((c.features[_COVER] for c in ranked), default=0.0) < ask.bars.core_cover
+
+
+def _says_core(ask: _Ask, c: Candidate) -> bool:
+    """The sentence (with its neighbours) says the core word, in any of the question's words for it."""
+    alts = next((alts for alts in ask.plan.terms if normalise(alts[0]) == ask.core), [ask.core])
+    return bool(ask.core) and any(normalise(a) in c.around for a in alts)
 
 
 def _figure_follows_term(plan: QueryPlan, c: Candidate) -> bool:
