@@ -243,7 +243,10 @@ def _apply_grammar(plan: QueryPlan) -> None:
         plan.wants = "number"
     unit = _UNIT_ASKED.search(q)
     plan.unit = unit.group(1) if unit else ("%" if _RATE.search(q) else None)
-    plan.premise = _premise(q)
+    # a count of what was closed or cut (how many cases were closed) asks a figure and asserts no event; a
+    # why-question does (why did the number of cases drop)
+    asserts = plan.wants != "number" or dict(_WANTS)["reason"].search(q)
+    plan.premise = _premise(q) if asserts else []
     kind = next((name for name, rx in _KINDS if rx.search(q)), "list" if plan.is_list else "fact")
     if not plan.across_reports:  # “浈江区获得了哪些荣誉”: a list within one report; a sum of its own figures
         plan.is_list = False
@@ -362,7 +365,8 @@ def _unknown_place(question: str, hits: list[str]) -> Refusal | None:
     """A county or district the corpus lacks, even when its city is one we have (韶关市武江区 vs 浈江区)."""
     for word in segment(question):
         known = any(word in h or h in word for h in hits)
-        if not known and _PLACE_ZH.match(word) and not _NOT_PLACE.match(word) and word not in _GENERIC_PLACES:
+        generic = any(word.endswith(g) for g in _GENERIC_PLACES)  # 居民小区 is a 小区, not a district
+        if not known and _PLACE_ZH.match(word) and not _NOT_PLACE.match(word) and not generic:
             return Refusal("place", word)
     if hits:
         return None

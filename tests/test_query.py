@@ -122,3 +122,22 @@ def test_how_a_question_compares_or_sums_is_not_a_key_term(bot: Bot) -> None:
     """更多 and 各是 say how to answer; as lone characters glued to a neighbour they made up 公证更多 and 各是."""
     terms = [t for alts in _plan(bot, "缙云和浈江相比，谁办的公证更多？各是多少件？").terms for t in alts]
     assert "公证" in terms and not any("更多" in t or "各" in t for t in terms)
+
+
+def test_a_generic_place_word_is_not_an_unknown_district(bot: Bot) -> None:
+    """居民小区 ends in 区 like a district, but it is a 小区: no “we have no report on 居民小区”."""
+    assert _plan(bot, "钟楼区把法治资源引进居民小区的试点放在了哪个街道？").refusal is None
+
+
+@pytest.mark.parametrize(
+    ("question", "premise"),
+    [
+        ("How many of Huancui's reconsideration cases were closed in the first half of 2023?", False),
+        ("Why did Huancui close its reconsideration office in 2023?", True),
+        ("Why did the number of reconsideration cases in Jinyun drop in 2023?", True),
+    ],
+)
+def test_a_count_of_closed_cases_asserts_no_closure_but_a_why_question_does(
+    bot: Bot, question: str, premise: bool
+) -> None:
+    assert bool(_plan(bot, question).premise) is premise
