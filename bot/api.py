@@ -29,7 +29,7 @@ from bot.evidence import (
     default_model,
     score,
 )
-from bot.features import TermStats, key_words, measured_terms
+from bot.features import TermStats, key_words, measured_terms, with_abbreviations
 from bot.figure_choice import with_figure_chunks
 from bot.figures import SAVED_NAME, Figure, FigureTable
 from bot.index import ingest_done, is_stale, legacy_origins, open_catalog, open_store, open_writer, watch
@@ -285,6 +285,7 @@ class Bot:
         size, margin = self.settings.term_map_size, self.settings.term_map_margin
         if plan.unmapped and size:
             plan.mapped = [self._map_word(w, size, margin) for w in plan.unmapped]
+        plan.terms = with_abbreviations(plan.terms, self.terms.vocabulary)
         return plan
 
     def _map_word(self, word: str, size: int, margin: float) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,6 +92,11 @@ class TermMap:
             return float(np.clip(scores.max(axis=0) / best, 0.0, 1.0).mean())
 
         return align
+
+    @property
+    def vocabulary(self) -> Container[str]:
+        """The corpus's words (as its chunks were segmented), for asking whether the reports use a word as one."""
+        return self._rows()
 
     def _rows(self) -> dict[str, int]:
         if self._index is None:

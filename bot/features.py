@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from bot import derived
 from bot.figures import Figure, MeasureTerm, measure_match
 from bot.query import QueryPlan
 from bot.retrieve import Hit
-from bot.text import names_a_thing, normalise, normalise_numbers, parts, words_in
+from bot.text import CJK, is_word, names_a_thing, normalise, normalise_numbers, parts, words_in
 
 FEATURES = (
     "coverage",  # IDF-weighted share of the question's terms in the sentence (terms the corpus has)
@@ -241,3 +241,27 @@ def _found_groups(groups: list[list[str]], text: str) -> float:
 def _type_match(wants: str | None, sentence: str) -> float:
     pattern = {"date": _DATE, "name": _NAME, "place": _PLACE, "reason": _REASON}.get(wants or "")
     return float(bool(pattern and pattern.search(sentence)))
+
+
+def with_abbreviations(terms: list[list[str]], vocabulary: Container[str]) -> list[list[str]]:
+    """Chinese shortens a two-word term to the first character of each word (解除矫正 → 解矫, 法律援助 → 法援);
+    where the reports use that short form as a word (it is in their vocabulary, not just their characters: 及时解决
+    holds 时解) and it is no dictionary word of its own (公法 is), it is one more way to say the term. For two
+    two-character terms in a row (解除了矫正) the short form joins both."""
+    out = [list(alts) for alts in terms]
+    # only real words shorten: not a fragment glued from lone characters (人能 in 每一万人能摊到)
+    heads = [a[0] if len(a[0]) in (2, 4) and CJK.match(a[0]) and is_word(a[0]) else "" for a in terms]
+    for i, head in enumerate(heads):
+        if len(head) == 4:
+            _add_short(head[0] + head[2], [out[i]], vocabulary)
+        nxt = heads[i + 1] if i + 1 < len(heads) else ""
+        if len(head) == 2 and len(nxt) == 2:
+            _add_short(head[0] + nxt[0], [out[i], out[i + 1]], vocabulary)
+    return out
+
+
+def _add_short(short: str, groups: list[list[str]], vocabulary: Container[str]) -> None:
+    if short in vocabulary and not is_word(short):
+        for alts in groups:
+            if short not in alts:
+                alts.append(short)

@@ -141,3 +141,15 @@ def test_a_count_of_closed_cases_asserts_no_closure_but_a_why_question_does(
     bot: Bot, question: str, premise: bool
 ) -> None:
     assert bool(_plan(bot, question).premise) is premise
+
+
+def test_a_two_word_term_also_matches_its_short_form_where_the_reports_use_it(bot: Bot) -> None:
+    """Huancui writes 解矫 (解除矫正): the first character of each word, a word of the reports' own."""
+    plan = bot.plan("环翠区上半年解除了矫正的有多少人？", [])
+    assert ["解除", "解矫"] in plan.terms and ["矫正", "解矫"] in plan.terms
+    assert "138" in bot.answer("环翠区上半年解除了矫正的有多少人？").answer
+
+
+def test_no_short_form_is_made_from_characters_that_only_meet_across_words(bot: Bot) -> None:
+    """时期…解除 would give 时解, which the reports hold only inside 及时解决: no word of theirs."""
+    assert all("时解" not in alts for alts in bot.plan("同一时期有多少人解除了矫正？", []).terms)
