@@ -389,7 +389,7 @@ def _computed(ask: _Ask, ranked: list[Candidate]) -> Decision:
         if c.evidence.support < ask.bars.answer and not (c.by_figure or named):
             continue
         for fig, match in zip(c.figures, c.matches, strict=True):
-            key = (match, term_ends(plan, fig), c.evidence.support, echo(plan, fig), fig.value)
+            key = (match, term_ends(plan, fig), fig.value, c.evidence.support, echo(plan, fig))
             at = (unit_kind(fig.unit), fig.doc_id)
             if unit_fits(plan.unit, fig.unit) and match > 0 and key > best.get(at, (NO_KEY,))[0]:
                 best[at] = (key, fig, c.evidence)

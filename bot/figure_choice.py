@@ -69,13 +69,12 @@ def _ends(words: list[str], figure: Figure) -> bool:
     return any(w in measure[-len(w) - _SLACK :] for w in words)
 
 
-# Which figure of a report answers: its measure's match, the asked term ending it, its sentence's probability
-# (the fitted model's, before the hand-set echo: 新增复议案件118件 over 调解行政复议案件41件, which repeats
-# more of the question's characters), the question's characters it repeats, and last its value: of one
-# sentence's figures that name the asked thing alike (承接律所11家…新成立律所1家…共有律所32家), the largest is
-# the whole the others are parts of.
-FigureKey = tuple[float, bool, float, int, float]
-NO_KEY: FigureKey = (-1.0, False, -1.0, -1, -1.0)
+# Which figure of a report answers: its measure's match, the asked term ending it, then its value: of a report's
+# figures that name the asked thing alike, the largest is the whole the others are parts of (共有律所32家 over
+# 新成立律所1家; 执业律师475名 over 公职律师有4名, though the evidence model likes the second sentence more);
+# then its sentence's probability, and last the question's characters it repeats.
+FigureKey = tuple[float, bool, float, float, int]
+NO_KEY: FigureKey = (-1.0, False, -1.0, -1.0, -1)
 
 
 def echo(plan: QueryPlan, figure: Figure) -> int:

@@ -252,8 +252,14 @@ def test_an_english_list_question_in_words_the_reports_never_use_is_refused_nami
     assert answer.refused and "预算" in answer.answer
 
 
-def test_a_compare_takes_each_reports_figure_from_its_likelier_sentence_before_the_echo(bot: Bot) -> None:
-    """Jinyun's 新增复议案件118件 and 调解行政复议案件41件 name the asked term alike; the evidence model prefers the
-    first sentence, the character echo the second: the fitted signal decides."""
+def test_a_compare_takes_each_reports_whole_among_figures_that_name_the_asked_thing_alike(bot: Bot) -> None:
+    """Jinyun's 新增复议案件118件 and 调解行政复议案件41件 name the asked term alike; the character echo preferred
+    the second, a part (those mediated): the whole is the larger."""
     answer = bot.answer("缙云和临海哪里收到的行政复议案件更多？各多少件？")
     assert "118件" in answer.answer and "41件" not in answer.answer
+
+
+def test_a_rank_takes_each_reports_whole_not_the_figure_of_its_likelier_sentence(bot: Bot) -> None:
+    """Zhonglou's 公职律师有4名 sits in a sentence the model likes more than 执业律师475名's; both name 律师."""
+    answer = bot.answer("哪个区县的律师最多？有多少名？")
+    assert "475名" in answer.answer and "4名" not in answer.answer
