@@ -261,5 +261,5 @@ def test_a_compare_takes_each_reports_whole_among_figures_that_name_the_asked_th
 
 def test_a_rank_takes_each_reports_whole_not_the_figure_of_its_likelier_sentence(bot: Bot) -> None:
     """Zhonglou's 公职律师有4名 sits in a sentence the model likes more than 执业律师475名's; both name 律师."""
-    answer = bot.answer("哪个区县的律师最多？有多少名？")
+    answer = bot.answer("Which region has the most practising lawyers?")
     assert "475名" in answer.answer and "4名" not in answer.answer
