@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterator
 from functools import lru_cache, partial
 from pathlib import Path
@@ -43,7 +41,7 @@ from bot.retrieve import Hit, HybridRetriever
 from bot.sentence_vectors import SentenceVectors
 from bot.shared import SharedCatalog, pull
 from bot.store import Catalog
-from bot.text import CJK, add_words, tokenize
+from bot.text import add_words, clean_question, in_other_latin, tokenize
 from bot.uploads import UploadError, discard_upload, store_upload
 
 if TYPE_CHECKING:
@@ -380,24 +378,9 @@ class Bot:
         if len(question) > self.settings.max_question_chars:
             limit = self.settings.max_question_chars
             return f"问题太长（上限 {limit} 字）。The question is too long (limit {limit} characters)."
-        if _OTHER_LATIN.search(question) and not CJK.search(question):
+        if in_other_latin(question):
             return "请用中文或英文提问。Please ask in Chinese or English."
         return None
-
-
-# Terminal colour codes and script or style blocks carry no words of a question: out before it is read.
-_NOT_WORDS = re.compile(
-    r"\x1b\[[0-9;?]*[A-Za-z]|<(script|style)\b[^>]*>.*?</\1\s*>|</?[a-zA-Z][^<>]{0,200}>", re.I | re.S
-)
-# Latin letters with accents and no Chinese: Spanish, French…; the bot reads Chinese and English only.
-_OTHER_LATIN = re.compile(r"[¿¡]|[À-ÖØ-öø-ɏ]")
-
-
-def clean_question(text: str) -> str:
-    """Control characters (and other invisible ones) out, whitespace folded; emoji and all scripts stay."""
-    text = _NOT_WORDS.sub(" ", text)
-    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text)
-    return re.sub(r"\s+", " ", text).strip()
 
 
 @lru_cache(maxsize=1)

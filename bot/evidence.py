@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -32,11 +31,12 @@ from bot.figure_choice import (
     unit_kind,
 )
 from bot.figures import Figure, measure_match
+from bot.listing import best_quoting, natural_break, quoted_names
 from bot.models import Evidence, Refusal
 from bot.query import QueryPlan, aimed_at_the_bot
 from bot.retrieve import Hit
 from bot.store import Catalog
-from bot.text import CJK, CJK_RUN, is_word, normalise
+from bot.text import is_word, normalise
 
 MODEL_PATH = Path(__file__).parent / "resources" / "evidence_model.json"
 _SHORT = 40  # a sentence this short (an item title) is quoted with what follows it,
@@ -48,8 +48,6 @@ _TYPE = FEATURES.index("type_match")
 _COVER = FEATURES.index("coverage_context")
 _SENT_COVER = FEATURES.index("coverage")
 _UNKNOWN = FEATURES.index("unknown")
-_QUOTED = re.compile(r"[“「『\"']([^”」』\"']{2,30})[”」』\"']")
-_EITHER = re.compile(r"\s*(?:或者?|还是|\bor\b)\s*", re.I)
 
 
 @dataclass(frozen=True)
@@ -297,11 +295,11 @@ def _listed(ask: _Ask, ranked: list[Candidate]) -> Decision:
     absent = _absent(ask, ranked)
     if absent:
         return Decision([], [], absent)
-    quoted = _quoted(ask.plan.question) + _chinese_in_english(ask.plan)
+    quoted = quoted_names(ask.plan)
     if quoted:  # “哪些报告提到了“述法”？”: the words as quoted, in whatever report says them
-        named = [c for c in _best_quoting(ranked, quoted).values() if not _premise_missing(ask.plan, c)]
+        named = [c for c in best_quoting(ranked, quoted).values() if not _premise_missing(ask.plan, c)]
     else:
-        cut = _natural_break([c.evidence.support for c in best.values()], ask.bars)
+        cut = natural_break([c.evidence.support for c in best.values()], ask.bars.answer, ask.bars.list_gap)
         named = [c for c in best.values() if c.evidence.support >= min(ask.bars.listed, cut)]
         named += _covering_as_well(ask, ranked, named)
     if not named:
@@ -325,53 +323,6 @@ def _covering_as_well(ask: _Ask, ranked: list[Candidate], named: list[Candidate]
         if not _premise_missing(ask.plan, c):
             more[doc] = c
     return list(more.values())
-
-
-def _quoted(question: str) -> list[list[str]]:
-    """Chinese words the question puts in quotation marks, names to be found as written; quotes joined by 或
-    (“枫桥经验”或“枫桥式”) are one group, any of which will do."""
-    groups: list[list[str]] = []
-    last_end = -1
-    for m in _QUOTED.finditer(question):
-        word = normalise(m.group(1))
-        if not CJK.search(word):
-            continue
-        if groups and _EITHER.fullmatch(question[last_end : m.start()]):
-            groups[-1].append(word)
-        else:
-            groups.append([word])
-        last_end = m.end()
-    return groups
-
-
-def _chinese_in_english(plan: QueryPlan) -> list[list[str]]:
-    """An English question that writes a term in Chinese names it as the reports write it, as a quote does."""
-    if plan.lang != "en":
-        return []
-    runs = set(CJK_RUN.findall(normalise(plan.question)))
-    return [alts for alts in plan.terms if len(alts) == 1 and alts[0] in runs]
-
-
-def _best_quoting(ranked: list[Candidate], quoted: list[list[str]]) -> dict[str, Candidate]:
-    """Each report's best sentence that holds every quoted group (ranked is best first)."""
-    best: dict[str, Candidate] = {}
-    for c in ranked:
-        if c.evidence.doc_id not in best and all(any(q in c.around for q in group) for group in quoted):
-            best[c.evidence.doc_id] = c
-    return best
-
-
-def _natural_break(probs: list[float], bars: Bars) -> float:
-    """The lowest probability above the first fall (by a ratio of at least `list_gap`) from the top report's
-    best sentence: a paraphrased list question scores every report lower, but those that qualify still stand
-    together above those that do not. Infinite when nothing falls or the top is below the answer bar."""
-    ranked = sorted(probs, reverse=True)
-    if not ranked or ranked[0] < bars.answer:
-        return float("inf")
-    for hi, lo in pairwise(ranked):
-        if hi >= bars.list_gap * lo:
-            return hi
-    return float("inf")
 
 
 def _computed(ask: _Ask, ranked: list[Candidate]) -> Decision:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.corpus import DocMeta
 from bot.models import Refusal
+from bot.periods import BEYOND_HALF, HALF, YEAR, apply_period, beyond_half
 from bot.text import (
     ENGLISH_STOPWORDS,
     QUESTION_WORDS,
@@ -109,12 +110,6 @@ _LIST_EN = re.compile(r"\b(which|compare|comparison|each|every|across|all (?:the
 _REPORTS = re.compile(r"报告|\breports?\b", re.I)
 _FOLLOW_ZH = re.compile(r"^(?:那|那么|那个|还有|另外|同样|此外)|呢[?？]?$")
 _FOLLOW_EN = re.compile(r"^(?:and|what about|how about|same for|and what about)\b", re.I)
-_YEAR = re.compile(r"(20\d\d)\s*(?:年|\b)")
-_HALF = re.compile(r"上半年|first half|H1\b", re.I)
-# A period a first-half report cannot answer for: the whole year, or its second half.
-_BEYOND_HALF = re.compile(
-    r"全年|整年|下半年|\b(?:(?:the )?(?:whole|full|entire) (?:of )?(?:the )?(?:year|20\d\d)|second half|H2)\b", re.I
-)
 # A word like “西湖区” in a question that names no report of ours: a place the corpus does not cover.
 _PLACE_ZH = re.compile(r"^[\u4e00-\u9fff]{2,5}(?:县|区|市)$")
 _NOT_PLACE = re.compile(r"^(?:全|各|本|该|我|城|市|区|县|辖|两|每|哪|其|他|多|省|地|镇|社|党|政|新|老|这|那|此|上|下)")
@@ -222,8 +217,8 @@ def plan_query(
     # Terms are read in the language the standalone question is written in (钟楼区呢？ after an English question
     # becomes mostly English); the answer stays in the language the user asked in.
     plan.terms, plan.unmapped = _key_terms(standalone, hits)
-    _apply_period(plan, metas)
-    _beyond_half(plan, metas)
+    apply_period(plan, metas)
+    beyond_half(plan, metas)
     plan.refusal = plan.refusal or _unknown_place(standalone, hits)
     if not asked:
         plan.refusal = plan.refusal or Refusal("instruction")
@@ -254,7 +249,7 @@ def _apply_grammar(plan: QueryPlan) -> None:
         return
     plan.kind = kind
     named = plan.doc_ids is not None and len(plan.doc_ids) > 1
-    value_given = bool(_VALUE.search(_YEAR.sub(" ", q)))  # “哪些区县…达到100%”: a list filtered by a figure
+    value_given = bool(_VALUE.search(YEAR.sub(" ", q)))  # “哪些区县…达到100%”: a list filtered by a figure
     if plan.wants == "number" and not value_given and (plan.kind == "list" or (plan.kind == "fact" and named)):
         plan.kind = "each"  # “各区县…分别是多少”, “缙云和临海各有多少”: every report's figure
     if plan.kind in ("compare", "rank", "sum") and plan.wants != "number":
@@ -307,58 +302,13 @@ def _key_terms(question: str, region_hits: list[str]) -> tuple[list[list[str]], 
     for alias in region_hits:
         text = text.replace(alias, " ")
     if is_english(question):  # a period is a filter, not a word to map (whole → 一体)
-        text = _HALF.sub(" ", _BEYOND_HALF.sub(" ", text))
-    text = _YEAR.sub(" ", text)
+        text = HALF.sub(" ", BEYOND_HALF.sub(" ", text))
+    text = YEAR.sub(" ", text)
     text = _FOLLOW_ZH.sub(" ", text.strip())  # “那…呢”: the follow-up's frame, not its content
     if is_english(question):
         return english_terms(text)
     table = synonyms()
     return [table.get(word, [word]) for word in key_words(_ASKING.sub(" ", text))], []
-
-
-def _apply_period(plan: QueryPlan, metas: dict[str, DocMeta]) -> None:
-    match = _YEAR.search(plan.question)
-    if not match:
-        return
-    plan.year = int(match.group(1))
-    years = {int(y) for y in _YEAR.findall(plan.question)}  # “浈江区2024年和临海市2020年”: each its own year
-    scope = plan.doc_ids or list(metas)
-    same_year = [d for d in scope if metas[d].year in years]
-    if same_year:
-        plan.doc_ids = _narrow_half(plan.question, same_year, metas, named=plan.doc_ids is not None)
-        return
-    mentions = [d for d in scope if metas[d].year and abs(metas[d].year - plan.year) <= 1]
-    if mentions:
-        plan.doc_ids, plan.year_in_text = mentions, True
-    else:
-        plan.refusal = Refusal("period", str(plan.year))
-
-
-def _narrow_half(question: str, doc_ids: list[str], metas: dict[str, DocMeta], named: bool) -> list[str]:
-    """“上半年” picks half-year reports; when the question names places, each place's half-year report over its
-    full-year one, and a place with only one keeps it (“缙云县2023年全年和环翠区2023年上半年”)."""
-    if not _HALF.search(question):
-        return doc_ids
-    places: dict[str, list[str]] = {}
-    for d in doc_ids:
-        places.setdefault((metas[d].county or d) if named else "", []).append(d)
-    return [d for group in places.values() for d in [x for x in group if _is_half(metas[x])] or group]
-
-
-def _beyond_half(plan: QueryPlan, metas: dict[str, DocMeta]) -> None:
-    """“环翠区2023年全年”, “in the second half of 2023”: a first-half report does not answer for the rest of
-    its year. The places named keep their full-year reports; a place with only a half-year report is refused."""
-    if plan.refusal or plan.doc_ids is None or _HALF.search(plan.question) or not _BEYOND_HALF.search(plan.question):
-        return
-    full = [d for d in plan.doc_ids if not _is_half(metas[d])]
-    if not full:
-        plan.refusal = Refusal("half", str(metas[plan.doc_ids[0]].year or ""))
-    elif len(full) < len(plan.doc_ids):
-        plan.doc_ids = full
-
-
-def _is_half(meta: DocMeta) -> bool:
-    return "half" in meta.period or "上半年" in meta.period
 
 
 def _unknown_place(question: str, hits: list[str]) -> Refusal | None:
@@ -404,7 +354,7 @@ def resolve_followup(question: str, history: list[tuple[str, str]], regions: Reg
 def _content(question: str, hits: list[str]) -> list[str]:
     """The question's own topic words: not its places, and not its period (“环翠区上半年呢？” asks the same
     thing of another place and time)."""
-    text = _YEAR.sub(" ", _HALF.sub(" ", _BEYOND_HALF.sub(" ", normalise(question))))
+    text = YEAR.sub(" ", HALF.sub(" ", BEYOND_HALF.sub(" ", normalise(question))))
     for alias in hits:
         text = text.replace(alias, " ")
     return [t for t in tokenize(text) if t not in QUESTION_WORDS and t not in ENGLISH_STOPWORDS]
@@ -413,10 +363,10 @@ def _content(question: str, hits: list[str]) -> list[str]:
 def _with_own_period(borrowed: str, question: str) -> str:
     """The previous question with this one's period, when it gives one: “What about Linhai in 2020?” after a
     question on Huancui's first half of 2023 asks about 2020, not the first half of 2023."""
-    own = [m.group(0) for rx in (_YEAR, _HALF, _BEYOND_HALF) for m in rx.finditer(normalise(question))]
+    own = [m.group(0) for rx in (YEAR, HALF, BEYOND_HALF) for m in rx.finditer(normalise(question))]
     if not own:
         return borrowed
-    return f"{_YEAR.sub(' ', _HALF.sub(' ', _BEYOND_HALF.sub(' ', borrowed)))} {' '.join(own)}"
+    return f"{YEAR.sub(' ', HALF.sub(' ', BEYOND_HALF.sub(' ', borrowed)))} {' '.join(own)}"
 
 
 def _swap_region(previous: str, prev_hits: list[str], question: str, now_hits: list[str]) -> str:

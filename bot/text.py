@@ -231,3 +231,23 @@ def parts(term: str) -> tuple[str, ...]:
     if len(pieces) <= 1:  # jieba keeps 调解机制 whole: fall back to two-character halves
         pieces = [term[i : i + 2] for i in range(0, len(term) - 1, 2)]
     return tuple(pieces)
+
+
+# Terminal colour codes and script or style blocks carry no words of a question: out before it is read.
+_NOT_WORDS = re.compile(
+    r"\x1b\[[0-9;?]*[A-Za-z]|<(script|style)\b[^>]*>.*?</\1\s*>|</?[a-zA-Z][^<>]{0,200}>", re.I | re.S
+)
+# Latin letters with accents and no Chinese: Spanish, French…; the bot reads Chinese and English only.
+_OTHER_LATIN = re.compile(r"[¿¡]|[À-ÖØ-öø-ɏ]")
+
+
+def clean_question(text: str) -> str:
+    """Control characters (and other invisible ones) out, whitespace folded; emoji and all scripts stay."""
+    text = _NOT_WORDS.sub(" ", text)
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def in_other_latin(question: str) -> bool:
+    """Accented Latin letters and no Chinese: a language the bot does not read."""
+    return bool(_OTHER_LATIN.search(question)) and not CJK.search(question)
