@@ -138,7 +138,8 @@ def english_terms(question: str) -> tuple[list[list[str]], list[str]]:
     """Glossary terms found in an English question (each a list of Chinese alternatives), and leftover words."""
     words = re.findall(r"\d+(?:\.\d+)?%?|[a-z][a-z0-9+\-']*", normalise_numbers(normalise(question)))
     # Chinese written into an English question (“law-savvy residents (法律明白人)”) is the reports' own term
-    terms: list[list[str]] = [[run] for run in CJK_RUN.findall(normalise(question))]
+    # (a run of question or function words, “县的”, “有多少人”, is not: it holds no key word)
+    terms: list[list[str]] = [[run] for run in CJK_RUN.findall(normalise(question)) if key_words(run)]
     leftover: list[str] = []
     entries = glossary()
     i = 0
