@@ -21,13 +21,17 @@ from tests.fake_openai import FakeOpenAI, Reply
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 HELDOUT = ROOT / "eval" / "heldout.jsonl"  # never tuned on: it measures what the tuning carries over
 FLOOR = 0.95  # measured 0.97 on the extractive backend (2026-11-23); a regression below this fails CI
-HELDOUT_FLOOR = 0.80  # measured 0.88 (2026-11-23); the goal is 0.90
+HELDOUT_FLOOR = 0.80  # measured 0.886 (2026-11-23); the goal is 0.90
 # Written after two sessions had looked at the first held-out file's failures, and committed before any change
 # it could guide (commit d4aa4f6): the honest measure now.
 HELDOUT2 = ROOT / "eval" / "heldout2.jsonl"
 HELDOUT2_FLOOR = 0.70  # measured 0.69 at the commit that froze it, 0.775 after its failures were read
-HELDOUT3 = ROOT / "eval" / "heldout3.jsonl"  # committed alone (726cc41); unseen: only its scores are read
-HELDOUT3_FLOOR = 0.65  # measured 0.725 (2026-11-23)
+HELDOUT3 = ROOT / "eval" / "heldout3.jsonl"  # committed alone (726cc41); its failures read later that day
+HELDOUT3_FLOOR = 0.70  # measured 0.725 unseen, 0.80 after its failures were read (2026-11-23)
+HELDOUT4 = ROOT / "eval" / "heldout4.jsonl"  # committed alone (af4572f); its failures read the same session
+HELDOUT4_FLOOR = 0.70  # measured 0.6875 at the commit that froze it, 0.75 after
+HELDOUT5 = ROOT / "eval" / "heldout5.jsonl"  # committed alone (b8c7b92); unseen: only its scores are read
+HELDOUT5_FLOOR = 0.72  # measured 0.7375 on the code before the session that froze it, 0.7875 after
 ASK_KEYS = {"answer", "refused", "backend", "citations", "retrieved", "latency_ms", "changes", "notice", "fallback"}
 
 
@@ -47,7 +51,9 @@ def test_question_set_is_big_and_varied() -> None:
     assert sum(bool(q.history) for q in questions) >= 3
 
 
-@pytest.mark.parametrize(("path", "size"), [(HELDOUT, 120), (HELDOUT2, 80), (HELDOUT3, 80)])
+@pytest.mark.parametrize(
+    ("path", "size"), [(HELDOUT, 120), (HELDOUT2, 80), (HELDOUT3, 80), (HELDOUT4, 80), (HELDOUT5, 80)]
+)
 def test_heldout_set_is_big_and_varied(path: Path, size: int) -> None:
     questions = load_questions(path)
     assert len(questions) >= size
@@ -57,7 +63,7 @@ def test_heldout_set_is_big_and_varied(path: Path, size: int) -> None:
     assert sum(q.lang == "en" for q in questions) >= len(questions) / 4
 
 
-@pytest.mark.parametrize("path", [QUESTIONS, HELDOUT, HELDOUT2, HELDOUT3])
+@pytest.mark.parametrize("path", [QUESTIONS, HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4, HELDOUT5])
 def test_keywords_are_in_their_source_reports(bot: Bot, path: Path) -> None:
     """Computed answers (sums, counts) are not in any report, so only those lines are exempt."""
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -89,7 +95,14 @@ def test_eval_meets_the_floor_and_writes_its_files(bot: Bot, tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize(
-    ("path", "floor"), [(HELDOUT, HELDOUT_FLOOR), (HELDOUT2, HELDOUT2_FLOOR), (HELDOUT3, HELDOUT3_FLOOR)]
+    ("path", "floor"),
+    [
+        (HELDOUT, HELDOUT_FLOOR),
+        (HELDOUT2, HELDOUT2_FLOOR),
+        (HELDOUT3, HELDOUT3_FLOOR),
+        (HELDOUT4, HELDOUT4_FLOOR),
+        (HELDOUT5, HELDOUT5_FLOOR),
+    ],
 )
 def test_heldout_meets_its_floor(bot: Bot, tmp_path: Path, path: Path, floor: float) -> None:
     out = tmp_path / "heldout"
