@@ -238,10 +238,7 @@ def _apply_grammar(plan: QueryPlan) -> None:
         plan.wants = "number"
     unit = _UNIT_ASKED.search(q)
     plan.unit = unit.group(1) if unit else ("%" if _RATE.search(q) else None)
-    # a count of what was closed or cut (how many cases were closed) asks a figure and asserts no event; a
-    # why-question does (why did the number of cases drop)
-    asserts = plan.wants != "number" or dict(_WANTS)["reason"].search(q)
-    plan.premise = _premise(q) if asserts else []
+    plan.premise = _premise(q)
     kind = next((name for name, rx in _KINDS if rx.search(q)), "list" if plan.is_list else "fact")
     if not plan.across_reports:  # “浈江区获得了哪些荣誉”: a list within one report; a sum of its own figures
         plan.is_list = False

@@ -129,20 +129,6 @@ def test_a_generic_place_word_is_not_an_unknown_district(bot: Bot) -> None:
     assert _plan(bot, "钟楼区把法治资源引进居民小区的试点放在了哪个街道？").refusal is None
 
 
-@pytest.mark.parametrize(
-    ("question", "premise"),
-    [
-        ("How many of Huancui's reconsideration cases were closed in the first half of 2023?", False),
-        ("Why did Huancui close its reconsideration office in 2023?", True),
-        ("Why did the number of reconsideration cases in Jinyun drop in 2023?", True),
-    ],
-)
-def test_a_count_of_closed_cases_asserts_no_closure_but_a_why_question_does(
-    bot: Bot, question: str, premise: bool
-) -> None:
-    assert bool(_plan(bot, question).premise) is premise
-
-
 def test_a_two_word_term_also_matches_its_short_form_where_the_reports_use_it(bot: Bot) -> None:
     """Huancui writes 解矫 (解除矫正): the first character of each word, a word of the reports' own."""
     plan = bot.plan("环翠区上半年解除了矫正的有多少人？", [])
