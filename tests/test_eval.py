@@ -31,7 +31,7 @@ HELDOUT3_FLOOR = 0.70  # measured 0.725 unseen, 0.80 after its failures were rea
 HELDOUT4 = ROOT / "eval" / "heldout4.jsonl"  # committed alone (af4572f); its failures read the same session
 HELDOUT4_FLOOR = 0.70  # measured 0.6875 at the commit that froze it, 0.75 after
 HELDOUT5 = ROOT / "eval" / "heldout5.jsonl"  # committed alone (b8c7b92); unseen: only its scores are read
-HELDOUT5_FLOOR = 0.72  # measured 0.7375 on the code before the session that froze it, 0.7875 after
+HELDOUT5_FLOOR = 0.72  # measured 0.7375 on the code before the session that froze it, 0.80 at b8c7b92 and now
 ASK_KEYS = {"answer", "refused", "backend", "citations", "retrieved", "latency_ms", "changes", "notice", "fallback"}
 
 
