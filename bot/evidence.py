@@ -174,6 +174,11 @@ class _Ask:
     rarest: str  # the question's rarest content word, named when the reports lack it
     core: str  # the rarest word when the corpus names it only a few times (a programme's name), else ""
     unused: str  # the first question word the reports never use (预算), else ""
+    core_words: tuple[str, ...] = field(init=False)  # the core in each of the question's words for it
+
+    def __post_init__(self) -> None:
+        alts = next((alts for alts in self.plan.terms if normalise(alts[0]) == self.core), [self.core])
+        self.core_words = tuple(normalise(a) for a in alts) if self.core else ()
 
 
 def decide(
@@ -278,8 +283,7 @@ def _core_missing(ask: _Ask, ranked: list[Candidate]) -> bool:
 
 def _says_core(ask: _Ask, c: Candidate) -> bool:
     """The sentence (with its neighbours) says the core word, in any of the question's words for it."""
-    alts = next((alts for alts in ask.plan.terms if normalise(alts[0]) == ask.core), [ask.core])
-    return bool(ask.core) and any(normalise(a) in c.around for a in alts)
+    return any(w in c.around for w in ask.core_words)
 
 
 def _figure_follows_term(plan: QueryPlan, c: Candidate) -> bool:

@@ -48,7 +48,7 @@ def _chinese_in_english(plan: QueryPlan) -> list[list[str]]:
     if plan.lang != "en":
         return []
     runs = set(CJK_RUN.findall(normalise(plan.question)))
-    return [alts for alts in plan.terms if len(alts) == 1 and alts[0] in runs]
+    return [alts[:1] for alts in plan.terms if alts[0] in runs]
 
 
 def best_quoting(ranked: list[Candidate], quoted: list[list[str]]) -> dict[str, Candidate]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.corpus import DocMeta
 from bot.models import Refusal
-from bot.periods import BEYOND_HALF, HALF, YEAR, apply_period, beyond_half
+from bot.periods import BEYOND_HALF, HALF, YEAR, apply_period, beyond_half, without_period
 from bot.text import (
     ENGLISH_STOPWORDS,
     QUESTION_WORDS,
@@ -298,11 +298,11 @@ def _key_terms(question: str, region_hits: list[str]) -> tuple[list[list[str]], 
     text = normalise(question)
     for alias in region_hits:
         text = text.replace(alias, " ")
-    if is_english(question):  # a period is a filter, not a word to map (whole → 一体)
-        text = HALF.sub(" ", BEYOND_HALF.sub(" ", text))
-    text = YEAR.sub(" ", text)
+    english = is_english(question)
+    # an English period phrase is a filter, not words to map (whole → 一体)
+    text = without_period(text) if english else YEAR.sub(" ", text)
     text = _FOLLOW_ZH.sub(" ", text.strip())  # “那…呢”: the follow-up's frame, not its content
-    if is_english(question):
+    if english:
         return english_terms(text)
     table = synonyms()
     return [table.get(word, [word]) for word in key_words(_ASKING.sub(" ", text))], []
@@ -351,7 +351,7 @@ def resolve_followup(question: str, history: list[tuple[str, str]], regions: Reg
 def _content(question: str, hits: list[str]) -> list[str]:
     """The question's own topic words: not its places, and not its period (“环翠区上半年呢？” asks the same
     thing of another place and time)."""
-    text = YEAR.sub(" ", HALF.sub(" ", BEYOND_HALF.sub(" ", normalise(question))))
+    text = without_period(normalise(question))
     for alias in hits:
         text = text.replace(alias, " ")
     return [t for t in tokenize(text) if t not in QUESTION_WORDS and t not in ENGLISH_STOPWORDS]
@@ -363,7 +363,7 @@ def _with_own_period(borrowed: str, question: str) -> str:
     own = [m.group(0) for rx in (YEAR, HALF, BEYOND_HALF) for m in rx.finditer(normalise(question))]
     if not own:
         return borrowed
-    return f"{YEAR.sub(' ', HALF.sub(' ', BEYOND_HALF.sub(' ', borrowed)))} {' '.join(own)}"
+    return f"{without_period(borrowed)} {' '.join(own)}"
 
 
 def _swap_region(previous: str, prev_hits: list[str], question: str, now_hits: list[str]) -> str:
