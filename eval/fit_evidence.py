@@ -38,7 +38,8 @@ QUESTIONS = ROOT / "eval" / "questions.jsonl"
 SINGLE = ("fact", "followup", "adversarial", "unanswerable")
 REFUSAL_PRECISION = 0.9
 FOLDS = 5
-TOLERANCE = 1e-3  # weights and bias of a reproduction may differ by this much (see `difference`)
+TOLERANCE = 0.03  # a reproduction's probabilities may differ by this much (see `difference`)
+BAR_STEP = 0.01  # and its bars by one step of the search
 
 
 def examples(bot: Bot, questions: list[Question]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list]:
@@ -147,7 +148,8 @@ def choose_list_bar(bot: Bot, final: LogisticRegression, questions: list[Questio
     return choice
 
 
-def fit(bot: Bot) -> dict:
+def fit(bot: Bot) -> tuple[dict, np.ndarray, np.ndarray]:
+    """The fitted parameters, and the examples (feature rows, their question) they were fitted on."""
     questions = load_questions(QUESTIONS)
     x, y, groups, asked, used = examples(bot, questions)
     probs = out_of_fold(x, y, groups)
@@ -159,44 +161,56 @@ def fit(bot: Bot) -> dict:
     mask = asked == 0
     y, probs, groups = y[mask], probs[mask], groups[mask]
     top1 = np.mean([y[groups == i][probs[groups == i].argmax()] for i in range(len(used)) if used[i].answerable])
-    return {
-        "features": list(FEATURES),
-        "weights": [round(float(w), 6) for w in final.coef_[0]],
-        "bias": round(float(final.intercept_[0]), 6),
-        "answer_bar": bar,
-        "list_bar": list_bar,
-        "cross_validation": {
-            "folds": FOLDS,
-            "auc": round(float(roc_auc_score(y, probs)), 4),
-            "top1_answerable": round(float(top1), 4),
-            "at_bar": bar_stats,
-            "lists_at_list_bar": list_stats,
+    return (
+        {
+            "features": list(FEATURES),
+            "weights": [round(float(w), 6) for w in final.coef_[0]],
+            "bias": round(float(final.intercept_[0]), 6),
+            "answer_bar": bar,
+            "list_bar": list_bar,
+            "cross_validation": {
+                "folds": FOLDS,
+                "auc": round(float(roc_auc_score(y, probs)), 4),
+                "top1_answerable": round(float(top1), 4),
+                "at_bar": bar_stats,
+                "lists_at_list_bar": list_stats,
+            },
+            "data": {"questions": len(used), "sentences": len(y), "positives": int(y.sum())},
         },
-        "data": {"questions": len(used), "sentences": len(y), "positives": int(y.sum())},
-    }
+        x[mask],
+        groups,
+    )
 
 
-def difference(committed: dict, fitted: dict) -> float:
-    """The largest gap between two fits' numbers (infinite when their features or bars differ).
+def probabilities(params: dict, x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-(x @ np.array(params["weights"]) + params["bias"])))
 
-    BLAS kernels differ by CPU and thread count in the last bits of a float, and a logistic fit rounded to six
-    decimals can carry that into its last digit: the same fit, within TOLERANCE, is a reproduction."""
-    keys = ("features", "answer_bar", "list_bar", "data")
-    if any(committed.get(k) != fitted.get(k) for k in keys) or len(committed["weights"]) != len(fitted["weights"]):
+
+def difference(committed: dict, fitted: dict, x: np.ndarray, groups: np.ndarray) -> float:
+    """How far the committed model's probabilities are from the refit's on the refit's examples (infinite when
+    their features differ, a bar moves by more than a step, or any question's best sentence changes).
+
+    The embedder's last float bits differ by CPU, which can move a retrieved sentence at the margin (3440 vs
+    3438 of them) and a weight in its second decimal; a reproduction is the same model in what it decides."""
+    if committed["features"] != fitted["features"]:
         return float("inf")
-    numbers = zip([*committed["weights"], committed["bias"]], [*fitted["weights"], fitted["bias"]], strict=True)
-    return max(abs(a - b) for a, b in numbers)
+    if any(abs(committed[k] - fitted[k]) > BAR_STEP + 1e-9 for k in ("answer_bar", "list_bar")):
+        return float("inf")
+    old, new = probabilities(committed, x), probabilities(fitted, x)
+    if any(old[groups == g].argmax() != new[groups == g].argmax() for g in np.unique(groups)):
+        return float("inf")
+    return float(np.abs(old - new).max())
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare with the committed parameters, write nothing")
     args = parser.parse_args(argv)
-    fitted = fit(Bot())
+    fitted, x, groups = fit(Bot())
     text = json.dumps(fitted, ensure_ascii=False, indent=2) + "\n"
     if args.check:
         committed = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
-        gap = difference(committed, fitted)
+        gap = difference(committed, fitted, x, groups)
         print("reproduced" if gap <= TOLERANCE else f"DIFFERENT from the committed parameters (by {gap}):\n" + text)
         return 0 if gap <= TOLERANCE else 1
     MODEL_PATH.write_text(text, encoding="utf-8")
