@@ -106,12 +106,14 @@ def _noun(text: str, unit_end: int, sentence_end: int) -> str:
 MeasureTerm = tuple[list[str], float, tuple[str, ...]]
 
 
-def measure_match(figure: Figure, terms: Iterable[MeasureTerm]) -> float:
+def measure_match(figure: Figure, terms: Iterable[MeasureTerm], modified: float = 0.0) -> float:
     """Weighted share of the question's content terms that the figure's measure phrase names.
 
     A term matches a word of the measure, or, when it is itself a compound (four or more characters),
     any part of it: 律师 names “现有律师103人” but not “4家律师事务所”. A compound's words count only toward
     the compound's own weight, so “律师事务所及律师” is not named more than “现有律所” is by 律师事务所/律所.
+    A term that only modifies one more character (公证 in 公证书) counts `modified` of its weight: the thing
+    counted is of that kind, though not named by its head.
     """
     measure = normalise(f"{figure.measure} {figure.noun}")
     total = got = 0.0
@@ -121,6 +123,8 @@ def measure_match(figure: Figure, terms: Iterable[MeasureTerm]) -> float:
             got += weight
         elif pieces:
             got += weight * sum(_names(p, measure, figure.words) for p in pieces) / len(pieces)
+        elif modified and any(_modifies(normalise(a), figure.words) for a in alternatives):
+            got += weight * modified
     return got / total if total else 0.0
 
 
@@ -128,6 +132,10 @@ def _names(term: str, measure: str, words: tuple[str, ...]) -> bool:
     """A word of the measure, or the head of one: Chinese compounds end in what they are, so 集中学习 is a
     学习 and 执业律师 a 律师, while 律师事务所 is a 所 and 公证书 a 书."""
     return any(w.endswith(term) for w in words) or (len(term) >= 4 and term in measure)
+
+
+def _modifies(term: str, words: tuple[str, ...]) -> bool:
+    return any(len(w) == len(term) + 1 and w.startswith(term) for w in words)
 
 
 class FigureTable(Mapping[str, list[Figure]]):

@@ -53,7 +53,17 @@ class Evidence:
 
 
 RefusalKind = Literal[
-    "place", "period", "half", "filters", "instruction", "premise", "absent", "no_figure", "no_reason", "unsure"
+    "place",
+    "period",
+    "half",
+    "filters",
+    "instruction",
+    "premise",
+    "negated",
+    "absent",
+    "no_figure",
+    "no_reason",
+    "unsure",
 ]
 
 

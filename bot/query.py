@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from bot.corpus import DocMeta
 from bot.models import Refusal
 from bot.periods import BEYOND_HALF, HALF, YEAR, apply_period, beyond_half, without_period
+from bot.premises import asserted
 from bot.text import (
     ENGLISH_STOPWORDS,
     QUESTION_WORDS,
@@ -89,14 +90,6 @@ _WANTS = (
 _UNIT_ASKED = re.compile(r"(?:多少|几)\s*(?:个(?=人))?(人次|件次|[件人名次家个宗场户份条项所期篇位座处起批])")
 _VALUE = re.compile(r"\d")
 _RATE = re.compile(r"率|比例|百分|\b(?:rate|percent|percentage|proportion|share)\b", re.I)
-# Words that assert something happened to what the question names (cancelled, cut): a premise to check.
-PREMISES = (
-    (("撤销", "取消", "废止", "废除", "终止", "停办"), r"cancel\w*|abolish\w*|scrap\w*|revok\w*|terminat\w*"),
-    (("暂停", "停止", "叫停", "中止"), r"suspend\w*|stop\w*|halt\w*|pause\w*"),
-    (("降低", "减少", "下降", "削减", "缩减"), r"reduc\w*|decreas\w*|declin\w*|cut|cuts|lower(?:ed)?|drop(?:ped)?"),
-    (("关闭", "撤并", "裁撤"), r"clos(?:e|ed|ing)|shut\w*|merg\w*"),
-    (("失败", "未能", "未完成"), r"fail\w*"),
-)
 _ANAPHORA = re.compile(
     r"他们|她们|它们|该县|该区|该市|该地|当地|那里|那边|这个(?:县|区|市)|同一|"
     r"\b(?:they|their|there|it|its|that (?:county|district|city)|the same)\b",
@@ -238,7 +231,7 @@ def _apply_grammar(plan: QueryPlan) -> None:
         plan.wants = "number"
     unit = _UNIT_ASKED.search(q)
     plan.unit = unit.group(1) if unit else ("%" if _RATE.search(q) else None)
-    plan.premise = _premise(q)
+    plan.premise = asserted(q)
     kind = next((name for name, rx in _KINDS if rx.search(q)), "list" if plan.is_list else "fact")
     if not plan.across_reports:  # “浈江区获得了哪些荣誉”: a list within one report; a sum of its own figures
         plan.is_list = False
@@ -252,16 +245,6 @@ def _apply_grammar(plan: QueryPlan) -> None:
     if plan.kind in ("compare", "rank", "sum") and plan.wants != "number":
         plan.kind = "list" if plan.is_list else "fact"
     plan.is_list = plan.kind != "fact"
-
-
-def _premise(question: str) -> list[str]:
-    """The word the question asserts (取消, cancelled) first, then the Chinese words that would confirm it."""
-    for words, english in PREMISES:
-        said = next((w for w in words if w in question), None)
-        match = re.search(rf"\b(?:{english})\b", question, re.I)
-        if said or match:
-            return [said or (match.group(0) if match else ""), *words]
-    return []
 
 
 def _apply_filters(plan: QueryPlan, filters: Filters, regions: RegionIndex, metas: dict[str, DocMeta]) -> None:
@@ -315,9 +298,9 @@ def _unknown_place(question: str, hits: list[str]) -> Refusal | None:
         generic = any(word.endswith(g) for g in _GENERIC_PLACES)  # 居民小区 is a 小区, not a district
         if not known and _PLACE_ZH.match(word) and not _NOT_PLACE.match(word) and not generic:
             return Refusal("place", word)
-    if hits:
-        return None
-    match = _PLACE_EN.search(question)
+    # “Wujin District in Changzhou”: a named county of a city we cover is still one we do not
+    unknown = (m for m in _PLACE_EN.finditer(question) if not any(m.group(1).lower() in h for h in hits))
+    match = next(unknown, None)
     return Refusal("place", match.group(0)) if match else None
 
 

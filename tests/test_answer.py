@@ -263,3 +263,27 @@ def test_a_rank_takes_each_reports_whole_not_the_figure_of_its_likelier_sentence
     """Zhonglou's 公职律师有4名 sits in a sentence the model likes more than 执业律师475名's; both name 律师."""
     answer = bot.answer("Which region has the most practising lawyers?")
     assert "475名" in answer.answer and "4名" not in answer.answer
+
+
+def test_a_district_of_a_covered_city_is_not_covered_by_that_citys_report(bot: Bot) -> None:
+    """Changzhou is Zhonglou's city, but Xinbei District is not Zhonglou: refused by name, as 武进区 would be."""
+    answer = bot.answer("How many lawyers does Xinbei District in Changzhou have?")
+    assert answer.refused and "Xinbei District" in answer.answer
+    answer = bot.answer("How many lawyers does Zhonglou District in Changzhou have?")
+    assert not answer.refused and "475" in answer.answer
+
+
+def test_a_count_of_what_the_passage_says_never_happened_is_refused_with_that_passage(bot: Bot) -> None:
+    """“败诉了多少件” asks how many of something the report says there were none of (无败诉案件)."""
+    answer = bot.answer("临海市2020年行政诉讼败诉了多少件？")
+    assert answer.refused and "无败诉案件" in answer.answer
+    assert [c.doc_id for c in answer.citations] == [LINHAI_DOC]
+    assert not bot.answer("临海市2020年有没有败诉案件？").refused  # a yes-or-no question: “无败诉” answers it
+
+
+def test_a_compare_takes_a_figure_whose_measure_the_term_only_modifies(bot: Bot) -> None:
+    """公证书625件 counts notarial work though its head is 书: with no figure headed 公证, Jinyun's is that one."""
+    answer = bot.answer("Did Jinyun or Zhenjiang issue more notarial documents?")
+    assert not answer.refused
+    assert "625" in answer.answer and "343" in answer.answer
+    assert answer.answer.index("Jinyun") < answer.answer.index("Zhenjiang")

@@ -106,6 +106,9 @@ def test_a_term_names_the_compound_it_heads_not_one_it_begins() -> None:
     study, deeds = extract_figures("d", "组织党组集中学习14次,公证处出具公证书625件。")
     assert measure_match(study, [(["学习"], 1.0, ())]) == 1.0
     assert measure_match(deeds, [(["公证"], 1.0, ())]) == 0.0
+    # where a figure must be chosen, one the term only modifies still ranks below a head match, above none
+    assert 0.0 < measure_match(deeds, [(["公证"], 1.0, ())], modified=0.5) < 1.0
+    assert measure_match(deeds, [(["公证员"], 1.0, ())], modified=0.5) == 0.0
 
 
 def test_quotes_that_follow_one_another_become_one() -> None:

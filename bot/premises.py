@@ -1,0 +1,56 @@
+"""What a question asserts happened (“为什么取消了X”, “败诉了几起”) against what a passage says of it."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from bot.models import Refusal
+from bot.text import CJK, normalise
+
+if TYPE_CHECKING:
+    from bot.query import QueryPlan
+
+# Words that assert something happened to what the question names (cancelled, cut): a premise to check.
+PREMISES = (
+    (("撤销", "取消", "废止", "废除", "终止", "停办"), r"cancel\w*|abolish\w*|scrap\w*|revok\w*|terminat\w*"),
+    (("暂停", "停止", "叫停", "中止"), r"suspend\w*|stop\w*|halt\w*|pause\w*"),
+    (("降低", "减少", "下降", "削减", "缩减"), r"reduc\w*|decreas\w*|declin\w*|cut|cuts|lower(?:ed)?|drop(?:ped)?"),
+    (("关闭", "撤并", "裁撤"), r"clos(?:e|ed|ing)|shut\w*|merg\w*"),
+    (("失败", "未能", "未完成"), r"fail\w*"),
+)
+
+
+def asserted(question: str) -> list[str]:
+    """The word the question asserts (取消, cancelled) first, then the Chinese words that would confirm it."""
+    for words, english in PREMISES:
+        said = next((w for w in words if w in question), None)
+        match = re.search(rf"\b(?:{english})\b", question, re.I)
+        if said or match:
+            return [said or (match.group(0) if match else ""), *words]
+    return []
+
+
+def premise_missing(plan: QueryPlan, around: str) -> Refusal | None:
+    """“为什么取消了X”: the X passage answers only if it also says X was cancelled."""
+    if not plan.premise or any(w in around for w in plan.premise[1:]):
+        return None
+    return Refusal("premise", plan.premise[0])
+
+
+# “无败诉案件”, “没有发生…”: the passage says the thing asked about did not happen.
+_NONE = r"(?:无|没有|未有|未发生|零)"
+
+
+def negated(plan: QueryPlan, sentence: str) -> Refusal | None:
+    """A question that asks how many or why of something (败诉了几起) the passage says there was none of:
+    the reports answer by denying its premise. Not a yes-or-no question (有没有败诉), which that answers."""
+    if plan.wants not in ("number", "reason"):
+        return None
+    text, asked = normalise(sentence), normalise(plan.question)
+    for alternatives in plan.terms:
+        for term in (normalise(a) for a in alternatives):
+            said = re.search(rf"{_NONE}{re.escape(term)}[\u4e00-\u9fff]{{0,3}}", text)
+            if len(term) >= 2 and CJK.match(term) and said and not re.search(_NONE + re.escape(term), asked):
+                return Refusal("negated", said.group(0))
+    return None
