@@ -20,6 +20,8 @@ BEYOND_HALF = re.compile(
     r"全年|整年|下半年|\b(?:(?:the )?(?:whole|full|entire) (?:of )?(?:the )?(?:year|20\d\d)|second half|H2)\b", re.I
 )
 
+_WHOLE_YEAR = re.compile(r"全年|整年|\b(?:whole|full|entire)\b", re.I)
+
 
 def without_period(text: str) -> str:
     """The text with its periods blanked (the whole of 2024 before 2024, so the phrase goes whole)."""
@@ -55,11 +57,13 @@ def _narrow_half(question: str, doc_ids: list[str], metas: dict[str, DocMeta], n
     return [d for group in places.values() for d in [x for x in group if _is_half(metas[x])] or group]
 
 
-def beyond_half(plan: QueryPlan, metas: dict[str, DocMeta]) -> None:
+def beyond_half(plan: QueryPlan, metas: dict[str, DocMeta], asks_number: bool) -> None:
     """“环翠区2023年全年”, “in the second half of 2023”: a first-half report does not answer for the rest of
     its year. The places named keep their full-year reports; a place with only a half-year report is refused."""
     if plan.refusal or plan.doc_ids is None or HALF.search(plan.question) or not BEYOND_HALF.search(plan.question):
         return
+    if not asks_number and not _WHOLE_YEAR.search(plan.question):
+        return  # what it plans for the second half (下半年工作计划) a first-half report does say; not its figures
     full = [d for d in plan.doc_ids if not _is_half(metas[d])]
     if not full:
         plan.refusal = Refusal("half", str(metas[plan.doc_ids[0]].year or ""))

@@ -211,7 +211,7 @@ def plan_query(
     # becomes mostly English); the answer stays in the language the user asked in.
     plan.terms, plan.unmapped = _key_terms(standalone, hits)
     apply_period(plan, metas)
-    beyond_half(plan, metas)
+    beyond_half(plan, metas, asks_number=_WANTS[0][1].search(standalone) is not None)
     plan.refusal = plan.refusal or _unknown_place(standalone, hits)
     if not asked:
         plan.refusal = plan.refusal or Refusal("instruction")
@@ -341,12 +341,11 @@ def _content(question: str, hits: list[str]) -> list[str]:
 
 
 def _with_own_period(borrowed: str, question: str) -> str:
-    """The previous question with this one's period, when it gives one: “What about Linhai in 2020?” after a
-    question on Huancui's first half of 2023 asks about 2020, not the first half of 2023."""
+    """The previous question with this one's period, or with none: “What about Linhai in 2020?” after a question
+    on Huancui's first half of 2023 asks about 2020, and “And Zhonglou?” after one on Zhenjiang's 2024 asks about
+    Zhonglou's own report, not about 2024, which only Zhenjiang's covers."""
     own = [m.group(0) for rx in (YEAR, HALF, BEYOND_HALF) for m in rx.finditer(normalise(question))]
-    if not own:
-        return borrowed
-    return f"{without_period(borrowed)} {' '.join(own)}"
+    return f"{without_period(borrowed)} {' '.join(own)}".strip()
 
 
 def _swap_region(previous: str, prev_hits: list[str], question: str, now_hits: list[str]) -> str:

@@ -287,3 +287,17 @@ def test_a_compare_takes_a_figure_whose_measure_the_term_only_modifies(bot: Bot)
     assert not answer.refused
     assert "625" in answer.answer and "343" in answer.answer
     assert answer.answer.index("Jinyun") < answer.answer.index("Zhenjiang")
+
+
+def test_a_follow_up_naming_another_place_asks_of_that_places_own_report(bot: Bot) -> None:
+    """“钟楼区呢？” after a question on Zhenjiang's 2024 does not carry 2024 over: Zhonglou's report is 2023's."""
+    answer = bot.answer("钟楼区呢？", history=[("浈江区2024年办理了多少件法律援助案件？", "517宗")])
+    assert not answer.refused and "476" in answer.answer
+    assert [c.doc_id for c in answer.citations] == [ZHONGLOU_DOC]
+
+
+def test_a_first_half_report_answers_its_plans_for_the_second_half_but_not_its_figures(bot: Bot) -> None:
+    answer = bot.answer("环翠区下半年打算怎样提升调解员的办案水平？")
+    assert not answer.refused and "三查三评" in answer.answer
+    answer = bot.answer("环翠区下半年办理了多少件法律援助案件？")
+    assert answer.refused and "上半年" in answer.answer
