@@ -181,7 +181,8 @@ class _Ask:
 
     def __post_init__(self) -> None:
         alts = next((alts for alts in self.plan.terms if normalise(alts[0]) == self.core), [self.core])
-        self.core_words = tuple(normalise(a) for a in alts) if self.core else ()
+        alts = [*alts, *self.plan.senses.get(alts[0], [])]
+        self.core_words = tuple(dict.fromkeys(normalise(a) for a in alts)) if self.core else ()
 
 
 def decide(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -136,28 +136,39 @@ ENGLISH_STOPWORDS = frozenset(
 
 def english_terms(question: str) -> tuple[list[list[str]], list[str]]:
     """Glossary terms found in an English question (each a list of Chinese alternatives), and leftover words."""
-    words = re.findall(r"\d+(?:\.\d+)?%?|[a-z][a-z0-9+\-']*", normalise_numbers(normalise(question)))
     # Chinese written into an English question (“law-savvy residents (法律明白人)”) is the reports' own term
     # (a run of question or function words, “县的”, “有多少人”, is not: it holds no key word)
     terms: list[list[str]] = [[run] for run in CJK_RUN.findall(normalise(question)) if key_words(run)]
     leftover: list[str] = []
+    for word, entry in _glossed(question):
+        if entry is not None:
+            terms.append(entry)
+        elif re.fullmatch(r"\d+(\.\d+)?%?", word):
+            terms.append([word])
+        elif word not in ENGLISH_STOPWORDS and len(word) > 2:
+            leftover.append(word)
+    return terms, leftover
+
+
+def glossed(question: str) -> dict[str, str]:
+    """Each glossary translation in an English question → the English it translates (certificates → 证书)."""
+    return {entry[0]: phrase for phrase, entry in _glossed(question) if entry is not None}
+
+
+def _glossed(question: str) -> Iterator[tuple[str, list[str] | None]]:
+    """The question's words and phrases in order, longest glossary phrase first, each with its entry or None."""
+    words = re.findall(r"\d+(?:\.\d+)?%?|[a-z][a-z0-9+\-']*", normalise_numbers(normalise(question)))
     entries = glossary()
     i = 0
     while i < len(words):
-        for size in (5, 4, 3, 2, 1):
+        size = next((n for n in (5, 4, 3, 2, 1) if n <= len(words) - i and " ".join(words[i : i + n]) in entries), 0)
+        if size:
             phrase = " ".join(words[i : i + size])
-            if size <= len(words) - i and phrase in entries:
-                terms.append(entries[phrase])
-                i += size
-                break
+            yield phrase, entries[phrase]
+            i += size
         else:
-            word = words[i]
-            if re.fullmatch(r"\d+(\.\d+)?%?", word):
-                terms.append([word])
-            elif word not in ENGLISH_STOPWORDS and len(word) > 2:
-                leftover.append(word)
+            yield words[i], None
             i += 1
-    return terms, leftover
 
 
 @lru_cache(maxsize=1)

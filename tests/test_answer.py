@@ -301,3 +301,12 @@ def test_a_first_half_report_answers_its_plans_for_the_second_half_but_not_its_f
     assert not answer.refused and "三查三评" in answer.answer
     answer = bot.answer("环翠区下半年办理了多少件法律援助案件？")
     assert answer.refused and "上半年" in answer.answer
+
+
+def test_a_translation_the_reports_lack_is_heard_in_the_dictionarys_other_senses_before_refusing(bot: Bot) -> None:
+    """certificates → 证书 (the glossary), which Huancui's report never uses; the dictionary also gives 证明,
+    which it does (证明事项清单…214项). Where the glossary overrides the dictionary (head → 局长, whose senses
+    are 所长, 主任), those senses are not the same thing and are not heard."""
+    answer = bot.answer("How many certificates can Huancui residents swap for a signed pledge under the 2023 list?")
+    assert not answer.refused and "214" in answer.answer
+    assert bot.answer("What is the name of the head of the Jinyun justice bureau?").refused
