@@ -89,6 +89,7 @@ _WANTS = (
 # 几个人 counts people: 个 is the general classifier, 人 says what is counted
 _UNIT_ASKED = re.compile(r"(?:多少|几)\s*(?:个(?=人))?(人次|件次|[件人名次家个宗场户份条项所期篇位座处起批])")
 _VALUE = re.compile(r"\d")
+_WHICH = re.compile(r"哪|\bwhich\b", re.I)
 _RATE = re.compile(r"率|比例|百分|\b(?:rate|percent|percentage|proportion|share)\b", re.I)
 _ANAPHORA = re.compile(
     r"他们|她们|它们|该县|该区|该市|该地|当地|那里|那边|这个(?:县|区|市)|同一|"
@@ -230,7 +231,10 @@ def _apply_grammar(plan: QueryPlan) -> None:
     """Answer type, unit, premise and kind; a question over one report is a fact, whatever its wording."""
     q = plan.question
     plan.wants = next((name for name, rx in _WANTS if rx.search(q)), None)
-    if plan.wants is None and _MORE_OR_FEWER.search(q):  # “哪个…更多”: asking which is more asks for amounts
+    # “哪个…更多”: asking which is more asks for amounts; “what is the combined total” asks for one, where
+    # “which town…combined law enforcement” asks to name a thing
+    total = _KINDS[3][1].search(q) and not _WHICH.search(q)
+    if plan.wants is None and (_MORE_OR_FEWER.search(q) or total):
         plan.wants = "number"
     unit = _UNIT_ASKED.search(q)
     plan.unit = unit.group(1) if unit else ("%" if _RATE.search(q) else None)

@@ -310,3 +310,11 @@ def test_a_translation_the_reports_lack_is_heard_in_the_dictionarys_other_senses
     answer = bot.answer("How many certificates can Huancui residents swap for a signed pledge under the 2023 list?")
     assert not answer.refused and "214" in answer.answer
     assert bot.answer("What is the name of the head of the Jinyun justice bureau?").refused
+
+
+def test_a_total_asked_without_how_many_is_computed_but_a_which_question_is_not_a_sum(bot: Bot) -> None:
+    """“what is the total” asks for a number as “how many” does; “which town…combined law enforcement” names one."""
+    answer = bot.answer("Put Jinyun's and Zhonglou's legal aid cases together: what is the total?")
+    assert not answer.refused and "945" in answer.answer
+    plan = bot.plan("Which town did Linhai choose to pilot combined law enforcement at the grassroots?", [])
+    assert plan.kind == "fact" and plan.wants != "number"
