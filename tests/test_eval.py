@@ -30,8 +30,12 @@ HELDOUT3 = ROOT / "eval" / "heldout3.jsonl"  # committed alone (726cc41); its fa
 HELDOUT3_FLOOR = 0.70  # measured 0.725 unseen, 0.80 after its failures were read (2026-11-23)
 HELDOUT4 = ROOT / "eval" / "heldout4.jsonl"  # committed alone (af4572f); its failures read the same session
 HELDOUT4_FLOOR = 0.70  # measured 0.6875 at the commit that froze it, 0.75 after
-HELDOUT5 = ROOT / "eval" / "heldout5.jsonl"  # committed alone (b8c7b92); unseen: only its scores are read
-HELDOUT5_FLOOR = 0.72  # measured 0.7375 on the code before the session that froze it, 0.80 at b8c7b92 and now
+HELDOUT5 = ROOT / "eval" / "heldout5.jsonl"  # committed alone (b8c7b92); its failures read from 1f6da05
+HELDOUT5_FLOOR = 0.75  # measured 0.7375 on the code before the session that froze it, 0.80 at b8c7b92, 0.8375 after
+HELDOUT6 = ROOT / "eval" / "heldout6.jsonl"  # committed alone (1f6da05); its failures read from 1b5807f
+HELDOUT6_FLOOR = 0.72  # measured 0.725 at the commit that froze it, 0.7875 after its failures were read
+HELDOUT7 = ROOT / "eval" / "heldout7.jsonl"  # committed alone (1b5807f); unseen: only its scores are read
+HELDOUT7_FLOOR = 0.72  # measured 0.7875 at the commit that froze it and at the end of that session
 ASK_KEYS = {"answer", "refused", "backend", "citations", "retrieved", "latency_ms", "changes", "notice", "fallback"}
 
 
@@ -52,7 +56,8 @@ def test_question_set_is_big_and_varied() -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "size"), [(HELDOUT, 120), (HELDOUT2, 80), (HELDOUT3, 80), (HELDOUT4, 80), (HELDOUT5, 80)]
+    ("path", "size"),
+    [(HELDOUT, 120), (HELDOUT2, 80), (HELDOUT3, 80), (HELDOUT4, 80), (HELDOUT5, 80), (HELDOUT6, 80), (HELDOUT7, 80)],
 )
 def test_heldout_set_is_big_and_varied(path: Path, size: int) -> None:
     questions = load_questions(path)
@@ -63,7 +68,7 @@ def test_heldout_set_is_big_and_varied(path: Path, size: int) -> None:
     assert sum(q.lang == "en" for q in questions) >= len(questions) / 4
 
 
-@pytest.mark.parametrize("path", [QUESTIONS, HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4, HELDOUT5])
+@pytest.mark.parametrize("path", [QUESTIONS, HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4, HELDOUT5, HELDOUT6, HELDOUT7])
 def test_keywords_are_in_their_source_reports(bot: Bot, path: Path) -> None:
     """Computed answers (sums, counts) are not in any report, so only those lines are exempt."""
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -102,6 +107,8 @@ def test_eval_meets_the_floor_and_writes_its_files(bot: Bot, tmp_path: Path) -> 
         (HELDOUT3, HELDOUT3_FLOOR),
         (HELDOUT4, HELDOUT4_FLOOR),
         (HELDOUT5, HELDOUT5_FLOOR),
+        (HELDOUT6, HELDOUT6_FLOOR),
+        (HELDOUT7, HELDOUT7_FLOOR),
     ],
 )
 def test_heldout_meets_its_floor(bot: Bot, tmp_path: Path, path: Path, floor: float) -> None:

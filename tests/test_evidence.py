@@ -20,7 +20,8 @@ from bot.models import Evidence
 from tests.conftest import CREDIT_DOC, JINYUN_DOC, LINHAI_DOC, ROOT, ZHONGLOU_DOC
 
 SETS = [
-    ROOT / "eval" / f"{name}.jsonl" for name in ("questions", "heldout", "heldout2", "heldout3", "heldout4", "heldout5")
+    ROOT / "eval" / f"{name}.jsonl"
+    for name in ("questions", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7")
 ]
 UNRELATED = ("浈江区获得了哪些荣誉？", "据浈江区（韶关市）2024年报告：…[1]")
 
