@@ -318,3 +318,9 @@ def test_a_total_asked_without_how_many_is_computed_but_a_which_question_is_not_
     assert not answer.refused and "945" in answer.answer
     plan = bot.plan("Which town did Linhai choose to pilot combined law enforcement at the grassroots?", [])
     assert plan.kind == "fact" and plan.wants != "number"
+
+
+def test_a_whole_and_its_own_part_are_not_added_up(bot: Bot) -> None:
+    """“调处纠纷7068件,协议金额…,其中…纠纷69件”: 69 is part of the 7068, so “一共” is the 7068, quoted, not 7137."""
+    answer = bot.answer("缙云县目前一共调处了多少件纠纷？")
+    assert not answer.refused and "7068" in answer.answer and "7137" not in answer.answer
