@@ -285,14 +285,8 @@ class Bot:
             plan.mapped = [self._map_word(w, size, margin) for w in plan.unmapped]
         plan.terms = with_abbreviations(plan.terms, self.terms.vocabulary)
         if plan.lang == "en" and self.settings.term_lexicon:
-            plan.senses = {t: self._senses(t, e, size) for t, e in glossed(plan.question).items()}
+            plan.senses = {t: self.lexicon.other_senses(t, e, size) for t, e in glossed(plan.question).items()}
         return plan
-
-    def _senses(self, term: str, english: str, size: int) -> list[str]:
-        """The dictionary's other corpus terms for what the glossary translated as `term`, when the dictionary
-        gives `term` too (certificates: 证书, 证明); none where the glossary overrides it (head: 局长, not 所长)."""
-        found = self.lexicon.lookup(english, size)
-        return [t for t in found if t != term] if term in found else []
 
     def _map_word(self, word: str, size: int, margin: float) -> list[str]:
         """The dictionary's corpus terms for an English word, else the word embedder's nearest."""

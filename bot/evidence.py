@@ -366,10 +366,9 @@ def _summed_parts(ask: _Ask, ranked: list[Candidate]) -> Decision:
             break
         parts = [f for f, m in zip(c.figures, c.matches, strict=True) if m > 0 and unit_fits(ask.plan.unit, f.unit)]
         parts = one_unit(parts)
-        wholes = [f for f in parts if is_whole(f, ask.catalog)]
-        if len(parts) == 2 and (wholes or "其中" in parts[1].measure):
+        if len(parts) == 2 and (any(is_whole(f, ask.catalog) for f in parts) or "其中" in parts[1].measure):
             break  # “调处纠纷7068件,协议金额…,其中…69件”: a whole and its own part are not two things to add
-        parts = [f for f in parts if f not in wholes] if len(parts) > 2 else parts
+        parts = [f for f in parts if not is_whole(f, ask.catalog)] if len(parts) > 2 else parts
         if len(parts) >= 2:
             return Decision([c.evidence], [], figures=[(f, c.evidence) for f in parts])
     return _single(ask, ranked)

@@ -81,6 +81,12 @@ class Lexicon:
         found = self.senses.get(word) or self.senses.get("~" + _stem(word), {})
         return [t for t, _ in sorted(found.items(), key=lambda kv: (kv[1], kv[0]))][:n]
 
+    def other_senses(self, term: str, word: str, n: int) -> list[str]:
+        """The dictionary's other corpus terms for the English a glossary translated as `term`, when it gives
+        `term` too (certificates: 证书, 证明); none where the glossary overrides it (head: 局长, not 所长)."""
+        found = self.lookup(word, n)
+        return [t for t in found if t != term] if term in found else []
+
 
 def _key(vocabulary: list[str]) -> str:
     """Names the saved lexicon for what made it: the vocabulary, this module's rules, the dictionary's version."""
