@@ -272,7 +272,7 @@ class Bot:
         vector = self.embedder.embed_query(plan.question)
         hits = self.retrieve(plan, vector)
         ranked = score(self.candidates(plan, hits, vector), self.model)
-        decision = decide(plan, ranked, self.catalog, self.bars, self._rarest(plan))
+        decision = decide(plan, ranked, self.catalog, self.bars, self._rarest(plan), partial(self._senses, plan))
         gate = self.settings.llm_gate if self.settings.llm_gate is not None else self.bars.answer / 2
         return Found(plan, hits, decision, relevant=decision.confidence >= gate)
 
@@ -284,9 +284,12 @@ class Bot:
         if plan.unmapped and size:
             plan.mapped = [self._map_word(w, size, margin) for w in plan.unmapped]
         plan.terms = with_abbreviations(plan.terms, self.terms.vocabulary)
-        if plan.lang == "en" and self.settings.term_lexicon:
-            plan.senses = {t: self.lexicon.other_senses(t, e, size) for t, e in glossed(plan.question).items()}
         return plan
+
+    def _senses(self, plan: QueryPlan, term: str) -> list[str]:
+        """The dictionary's other senses of the English that an English question's `term` translates."""
+        english = glossed(plan.question).get(term) if plan.lang == "en" and self.settings.term_lexicon else None
+        return self.lexicon.other_senses(term, english, self.settings.term_map_size) if english else []
 
     def _map_word(self, word: str, size: int, margin: float) -> list[str]:
         """The dictionary's corpus terms for an English word, else the word embedder's nearest."""

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -177,23 +177,36 @@ class _Ask:
     rarest: str  # the question's rarest content word, named when the reports lack it
     core: str  # the rarest word when the corpus names it only a few times (a programme's name), else ""
     unused: str  # the first question word the reports never use (预算), else ""
+    # a term → the dictionary's other senses of the English it translates (certificates: 证书 → 证明)
+    senses: Callable[[str], list[str]] = field(default=lambda term: [])
     core_words: tuple[str, ...] = field(init=False)  # the core in each of the question's words for it
+    _first: str = field(init=False)  # the core as the question's term names it first (the glossary's word)
 
     def __post_init__(self) -> None:
         alts = next((alts for alts in self.plan.terms if normalise(alts[0]) == self.core), [self.core])
-        alts = [*alts, *self.plan.senses.get(alts[0], [])]
+        self._first = alts[0]
         self.core_words = tuple(dict.fromkeys(normalise(a) for a in alts)) if self.core else ()
+
+    @cached_property
+    def sense_words(self) -> tuple[str, ...]:
+        """Heard only where the core's own words are not found: the dictionary is opened on first use."""
+        return tuple(normalise(s) for s in self.senses(self._first)) if self.core else ()
 
 
 def decide(
-    plan: QueryPlan, ranked: list[Candidate], catalog: Catalog, bars: Bars, rarest: tuple[str, str, str]
+    plan: QueryPlan,
+    ranked: list[Candidate],
+    catalog: Catalog,
+    bars: Bars,
+    rarest: tuple[str, str, str],
+    senses: Callable[[str], list[str]] = lambda term: [],
 ) -> Decision:
     """Answer or refuse, by the question's kind; every refusal is decided here, with its reason."""
     related = [c.evidence for c in ranked if c.evidence.end - c.evidence.start >= 20][:2]
     best = ranked[0].evidence.support if ranked else 0.0
     if plan.refusal:
         return Decision([], related, plan.refusal, confidence=best)
-    ask = _Ask(plan, catalog, bars, *rarest)
+    ask = _Ask(plan, catalog, bars, *rarest, senses)
     if plan.kind in ("compare", "rank", "sum", "each"):
         decision = _computed(ask, ranked)
     elif plan.kind in ("list", "count"):
@@ -288,7 +301,7 @@ def _core_missing(ask: _Ask, ranked: list[Candidate]) -> bool:
 
 def _says_core(ask: _Ask, c: Candidate) -> bool:
     """The sentence (with its neighbours) says the core word, in any of the question's words for it."""
-    return any(w in c.around for w in ask.core_words)
+    return any(w in c.around for w in ask.core_words) or any(w in c.around for w in ask.sense_words)
 
 
 def _figure_follows_term(plan: QueryPlan, c: Candidate) -> bool:

@@ -181,9 +181,6 @@ class QueryPlan:
     unit: str | None = None  # 件 in 多少件
     premise: list[str] = field(default_factory=list)  # Chinese words for what the question asserts happened
     mapped: list[list[str]] = field(default_factory=list)  # unmapped English words → nearest corpus terms
-    # an English word's translation → the dictionary's other corpus terms for it (certificates: 证书 → 证明),
-    # heard before the reports are said to lack it
-    senses: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def across_reports(self) -> bool:
