@@ -21,12 +21,11 @@ from bot.embeddings import Embedder, EmbeddingCache, make_embedder
 from bot.evidence import (
     Bars,
     Candidate,
-    EvidenceModel,
     candidates,
     decide,
-    default_model,
     score,
 )
+from bot.evidence_model import EvidenceModel, default_model
 from bot.features import TermStats, key_words, measured_terms, with_abbreviations
 from bot.figure_choice import with_figure_chunks
 from bot.figures import SAVED_NAME, Figure, FigureTable

@@ -8,16 +8,15 @@ question's kind: quote the best sentences, name every report that has one, or co
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
-from pathlib import Path
+from functools import cached_property
 
 import numpy as np
 
 from bot.chunking import Span, heading_level, split_sentences
+from bot.evidence_model import EvidenceModel
 from bot.features import FEATURES, QuestionView, TermStats, featurise
 from bot.figure_choice import (
     NO_KEY,
@@ -39,7 +38,6 @@ from bot.retrieve import Hit
 from bot.store import Catalog
 from bot.text import is_word, normalise
 
-MODEL_PATH = Path(__file__).parent / "resources" / "evidence_model.json"
 _SHORT = 40  # a sentence this short (an item title) is quoted with what follows it,
 _EXTEND_TO = 100  # up to about this many characters
 _EXTEND_MAX = 4  # and at most this many more sentences
@@ -51,30 +49,6 @@ _TYPE = FEATURES.index("type_match")
 _COVER = FEATURES.index("coverage_context")
 _SENT_COVER = FEATURES.index("coverage")
 _UNKNOWN = FEATURES.index("unknown")
-
-
-@dataclass(frozen=True)
-class EvidenceModel:
-    weights: np.ndarray
-    bias: float
-    answer_bar: float  # the probability a fact answer needs; set on the tuning set for refusal precision ≥ 0.9
-    list_bar: float  # the probability a report's best sentence needs to be named in a list
-
-    @classmethod
-    def load(cls, path: Path = MODEL_PATH) -> EvidenceModel:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if tuple(data["features"]) != FEATURES:
-            raise ValueError(f"{path}: fitted for features {data['features']}, code has {list(FEATURES)}; refit")
-        weights = np.array(data["weights"], dtype=np.float64)
-        return cls(weights, float(data["bias"]), float(data["answer_bar"]), float(data["list_bar"]))
-
-    def probability(self, x: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(x @ self.weights + self.bias)))
-
-
-@lru_cache(maxsize=1)
-def default_model() -> EvidenceModel:
-    return EvidenceModel.load()
 
 
 @dataclass

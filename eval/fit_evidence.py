@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from bot.api import Bot  # noqa: E402
 from bot.evaluate import Question, contains, load_questions  # noqa: E402
-from bot.evidence import MODEL_PATH, Candidate, extend_short  # noqa: E402
+from bot.evidence import Candidate, extend_short  # noqa: E402
+from bot.evidence_model import MODEL_PATH  # noqa: E402
 from bot.features import FEATURES  # noqa: E402
 from bot.query import QueryPlan  # noqa: E402
 

@@ -12,7 +12,8 @@ import pytest
 
 from bot.api import Bot
 from bot.evaluate import load_questions
-from bot.evidence import EvidenceModel, _joined
+from bot.evidence import _joined
+from bot.evidence_model import EvidenceModel
 from bot.features import FEATURES, TermStats, split_unused
 from bot.figure_choice import one_unit
 from bot.figures import extract_figures, measure_match
