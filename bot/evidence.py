@@ -212,8 +212,7 @@ def _single(ask: _Ask, ranked: list[Candidate]) -> Decision:
             return Decision([], [], Refusal("no_figure", ask.rarest))
     if not good:
         return Decision([], [], _unsure(ask, ranked))
-    top = good[0].evidence
-    premise = premise_missing(plan, good[0].around) or negated(plan, catalog.docs[top.doc_id].text[top.start : top.end])
+    premise = _denied(ask, good[0])
     if premise:
         return Decision([extend_short(good[0].evidence, catalog)], [], premise)
     if plan.wants == "reason":  # the passage on what was asked shows what the reports say, and that no reason
@@ -230,6 +229,12 @@ def _single(ask: _Ask, ranked: list[Candidate]) -> Decision:
     if plan.wants == "number":  # “现有律师103人” before “4家律师事务所”: the figure right after what was asked
         chosen.sort(key=lambda c: not _figure_follows_term(plan, c))
     return Decision(_joined([extend_short(c.evidence, catalog) for c in chosen]), [])
+
+
+def _denied(ask: _Ask, c: Candidate) -> Refusal | None:
+    """The best passage does not bear out what the question assumes: it never says so, or says the opposite."""
+    ev = c.evidence
+    return premise_missing(ask.plan, c.around) or negated(ask.plan, ask.catalog.docs[ev.doc_id].text[ev.start : ev.end])
 
 
 def _joined(quotes: list[Evidence]) -> list[Evidence]:
@@ -347,9 +352,14 @@ def _computed(ask: _Ask, ranked: list[Candidate]) -> Decision:
 
 
 def _summed_parts(ask: _Ask, ranked: list[Candidate]) -> Decision:
-    """“A加上B一共多少”: the figures of the best sentence that name what was asked, less a total they split."""
+    """“A加上B一共多少”: the figures of the best sentence that name what was asked, less a total they split.
+    Only sentences about as good as the best: a lone figure there (18个律所党支部) answers “一共多少”."""
+    top = ranked[0] if ranked else None
+    premise = _denied(ask, top) if top and top.evidence.support >= ask.bars.answer else None
+    if top and premise:
+        return Decision([extend_short(top.evidence, ask.catalog)], [], premise)
     for c in ranked:
-        if c.evidence.support < ask.bars.answer:
+        if c.evidence.support < max(ask.bars.answer, ranked[0].evidence.support - ask.bars.quote_margin):
             break
         parts = [f for f, m in zip(c.figures, c.matches, strict=True) if m > 0 and unit_fits(ask.plan.unit, f.unit)]
         parts = one_unit(parts)

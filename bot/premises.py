@@ -40,17 +40,28 @@ def premise_missing(plan: QueryPlan, around: str) -> Refusal | None:
 
 # “无败诉案件”, “没有发生…”: the passage says the thing asked about did not happen.
 _NONE = r"(?:无|没有|未有|未发生|零)"
+# What a denial covers: the rest of its own clause, not past a comma into the next.
+_NONE_AT = re.compile(_NONE)
+_DENIED = re.compile(_NONE + r"[^，,。；;：:、！？!?\n]{0,24}")
 
 
 def negated(plan: QueryPlan, sentence: str) -> Refusal | None:
     """A question that asks how many or why of something (败诉了几起) the passage says there was none of:
-    the reports answer by denying its premise. Not a yes-or-no question (有没有败诉), which that answers."""
+    the reports answer by denying its premise. Not a yes-or-no question (有没有败诉), which that answers.
+    The denial names the question's term right after it (无败诉案件), or two of its terms in its clause
+    (未发生因行政合同…导致的败诉): one term further on is what the denied thing modifies (无败诉案件 for 案件)."""
     if plan.wants not in ("number", "reason"):
         return None
-    text, asked = normalise(sentence), normalise(plan.question)
-    for alternatives in plan.terms:
-        for term in (normalise(a) for a in alternatives):
-            said = re.search(rf"{_NONE}{re.escape(term)}[\u4e00-\u9fff]{{0,3}}", text)
-            if len(term) >= 2 and CJK.match(term) and said and not re.search(_NONE + re.escape(term), asked):
-                return Refusal("negated", said.group(0))
+    asked = normalise(plan.question)
+    terms = [t for alts in plan.terms for t in (normalise(a) for a in alts) if len(t) >= 2 and CJK.match(t)]
+    terms = [t for t in terms if not any(t in d for d in _denials(asked))]
+    for denial in _denials(normalise(sentence)):
+        named = [t for t in terms if t in denial]
+        first = next((t for t in named if denial.startswith(t, len(_NONE_AT.match(denial).group(0)))), None)
+        if first or len(set(named)) >= 2:
+            return Refusal("negated", denial)
     return None
+
+
+def _denials(text: str) -> list[str]:
+    return [m.group(0) for m in _DENIED.finditer(text)]

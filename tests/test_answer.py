@@ -281,6 +281,22 @@ def test_a_count_of_what_the_passage_says_never_happened_is_refused_with_that_pa
     assert not bot.answer("临海市2020年有没有败诉案件？").refused  # a yes-or-no question: “无败诉” answers it
 
 
+def test_a_denial_reaches_across_its_clause_and_holds_for_a_sum_too(bot: Bot) -> None:
+    """“未发生因行政合同签订履行导致的败诉和赔偿案件” denies a loss over a contract, though words stand between
+    未发生 and 败诉; “一共赔了多少” is a sum question, which must check it as a single-figure question does."""
+    answer = bot.answer("缙云县2023年在行政合同官司上败诉后一共赔偿了多少钱？")
+    assert answer.refused and "未发生因行政合同签订履行导致的败诉" in answer.answer
+    # one term far into a denial is what the denied thing modifies: 无败诉案件 does not deny 案件
+    answer = bot.answer("临海市办理以市政府作为被告的行政应诉案件一共多少件次？")
+    assert not answer.refused and "40件次" in answer.answer
+
+
+def test_a_sum_question_answered_by_one_figure_in_the_best_sentence_quotes_it(bot: Bot) -> None:
+    """“一共有多少个律所党支部”: the best sentence gives 18 of them; the 律所 figures of a weaker one are not summed."""
+    answer = bot.answer("钟楼区律师行业党委一共下辖几个律所党支部？")
+    assert not answer.refused and "18个律所党支部" in answer.answer and "合计" not in answer.answer
+
+
 def test_a_compare_takes_a_figure_whose_measure_the_term_only_modifies(bot: Bot) -> None:
     """公证书625件 counts notarial work though its head is 书: with no figure headed 公证, Jinyun's is that one."""
     answer = bot.answer("Did Jinyun or Zhenjiang issue more notarial documents?")
