@@ -244,19 +244,21 @@ def _type_match(wants: str | None, sentence: str) -> float:
 
 
 def with_abbreviations(terms: list[list[str]], vocabulary: Container[str]) -> list[list[str]]:
-    """Chinese shortens a two-word term to the first character of each word (解除矫正 → 解矫, 法律援助 → 法援);
-    where the reports use that short form as a word (it is in their vocabulary, not just their characters: 及时解决
-    holds 时解) and it is no dictionary word of its own (公法 is), it is one more way to say the term. For two
-    two-character terms in a row (解除了矫正) the short form joins both."""
+    """Chinese shortens a two-word term to one character of each word, the first of the first and the first or
+    last of the second (解除矫正 → 解矫, 法律援助 → 法援, 律师事务所 → 律所); where the reports use that short form
+    as a word (it is in their vocabulary, not just their characters: 及时解决 holds 时解) and it is no dictionary
+    word of its own (公法 is), it is one more way to say the term. For two terms in a row (解除了矫正, 律师事务所
+    cut as 律师/事务所) the short form joins both."""
     out = [list(alts) for alts in terms]
     # only real words shorten: not a fragment glued from lone characters (人能 in 每一万人能摊到)
-    heads = [a[0] if len(a[0]) in (2, 4) and CJK.match(a[0]) and is_word(a[0]) else "" for a in terms]
+    heads = [a[0] if 2 <= len(a[0]) <= 4 and CJK.match(a[0]) and is_word(a[0]) else "" for a in terms]
     for i, head in enumerate(heads):
         if len(head) == 4:
             _add_short(head[0] + head[2], [out[i]], vocabulary)
         nxt = heads[i + 1] if i + 1 < len(heads) else ""
-        if len(head) == 2 and len(nxt) == 2:
-            _add_short(head[0] + nxt[0], [out[i], out[i + 1]], vocabulary)
+        if len(head) in (2, 3) and len(nxt) in (2, 3):
+            for short in dict.fromkeys((head[0] + nxt[0], head[0] + nxt[-1])):
+                _add_short(short, [out[i], out[i + 1]], vocabulary)
     return out
 
 

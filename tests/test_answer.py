@@ -297,6 +297,13 @@ def test_a_sum_question_answered_by_one_figure_in_the_best_sentence_quotes_it(bo
     assert not answer.refused and "18个律所党支部" in answer.answer and "合计" not in answer.answer
 
 
+def test_a_term_cut_in_two_is_also_heard_by_its_short_form(bot: Bot) -> None:
+    """律师事务所, cut as 律师/事务所, is 律所 in Zhonglou's report (共有律所32家): its figure is the one compared,
+    not 18个律所党支部, whose measure names 律师 alone."""
+    answer = bot.answer("环翠区和钟楼区的律师事务所各有多少家？")
+    assert not answer.refused and "24家" in answer.answer and "32家" in answer.answer
+
+
 def test_a_compare_takes_a_figure_whose_measure_the_term_only_modifies(bot: Bot) -> None:
     """公证书625件 counts notarial work though its head is 书: with no figure headed 公证, Jinyun's is that one."""
     answer = bot.answer("Did Jinyun or Zhenjiang issue more notarial documents?")
