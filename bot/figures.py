@@ -130,8 +130,12 @@ def measure_match(figure: Figure, terms: Iterable[MeasureTerm], modified: float 
 
 def _names(term: str, measure: str, words: tuple[str, ...]) -> bool:
     """A word of the measure, or the head of one: Chinese compounds end in what they are, so 集中学习 is a
-    学习 and 执业律师 a 律师, while 律师事务所 is a 所 and 公证书 a 书."""
-    return any(w.endswith(term) for w in words) or (len(term) >= 4 and term in measure)
+    学习 and 执业律师 a 律师, while 律师事务所 is a 所 and 公证书 a 书. A longer term also names the words
+    it starts at where the segmenter glued its last character onward (化解率达 cut as 化解/率达)."""
+    if any(w.endswith(term) for w in words) or (len(term) >= 4 and term in measure):
+        return True
+    glued = (i for i, w in enumerate(words) if len(w) < len(term) and term.startswith(w))
+    return len(term) >= 3 and any("".join(words[i:]).startswith(term) for i in glued)
 
 
 def _modifies(term: str, words: tuple[str, ...]) -> bool:

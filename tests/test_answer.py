@@ -304,6 +304,12 @@ def test_a_term_cut_in_two_is_also_heard_by_its_short_form(bot: Bot) -> None:
     assert not answer.refused and "24家" in answer.answer and "32家" in answer.answer
 
 
+def test_a_rate_whose_last_character_the_segmenter_glued_onward_is_still_named(bot: Bot) -> None:
+    """“化解率达99.6%” is cut 化解/率达: the term 化解率 still names that figure, so Zhenjiang's rate is found."""
+    answer = bot.answer("临海市和浈江区调解矛盾纠纷的化解率分别是多少？")
+    assert not answer.refused and "99.6%" in answer.answer
+
+
 def test_a_compare_takes_a_figure_whose_measure_the_term_only_modifies(bot: Bot) -> None:
     """公证书625件 counts notarial work though its head is 书: with no figure headed 公证, Jinyun's is that one."""
     answer = bot.answer("Did Jinyun or Zhenjiang issue more notarial documents?")
