@@ -303,8 +303,8 @@ def _listed(ask: _Ask, ranked: list[Candidate]) -> Decision:
         cut = natural_break([c.evidence.support for c in best.values()], ask.bars.answer, ask.bars.list_gap)
         named = [c for c in best.values() if c.evidence.support >= min(ask.bars.listed, cut)]
         named += _covering_as_well(ask, ranked, named)
-    if not named:
-        return Decision([], [], _unsure(ask, ranked))
+    if not named:  # no report passes the list bar: the best passages still answer if they pass the answer bar
+        return _single(ask, ranked)
     return Decision([extend_short(c.evidence, ask.catalog) for c in named], [])
 
 

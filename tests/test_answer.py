@@ -310,6 +310,15 @@ def test_a_rate_whose_last_character_the_segmenter_glued_onward_is_still_named(b
     assert not answer.refused and "99.6%" in answer.answer
 
 
+def test_a_list_whose_reports_all_fall_below_the_list_bar_is_answered_from_the_best_passages(bot: Bot) -> None:
+    """A paraphrased list question scores every report under the list bar; its best passages still pass the
+    answer bar, as a fact question's would, so they answer it instead of a refusal (临海 and 钟楼 both set up
+    a mediation committee for one trade: 金融纠纷, 家具商会)."""
+    answer = bot.answer("哪些地方为某个行业专门新成立了人民调解委员会？")
+    assert not answer.refused
+    assert {LINHAI_DOC, ZHONGLOU_DOC} <= {c.doc_id for c in answer.citations}
+
+
 def test_a_compare_takes_a_figure_whose_measure_the_term_only_modifies(bot: Bot) -> None:
     """公证书625件 counts notarial work though its head is 书: with no figure headed 公证, Jinyun's is that one."""
     answer = bot.answer("Did Jinyun or Zhenjiang issue more notarial documents?")
