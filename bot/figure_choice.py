@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from bot.figures import Figure, MeasureTerm, measure_match
 from bot.models import Evidence
-from bot.query import QueryPlan
+from bot.query import PEOPLE, QueryPlan
 from bot.retrieve import Hit
 from bot.store import Catalog, ChunkRecord
 from bot.text import CJK, normalise
@@ -116,5 +116,8 @@ _UNIT_GROUPS = (("人", "名", "余人"), ("人次",), ("件", "宗", "起", "�
 
 
 def unit_fits(asked: str | None, unit: str) -> bool:
-    """Figures compare only in like units: 人 with 名, 件 with 宗; never 件 with 万元."""
+    """Figures compare only in like units: 人 with 名, 件 with 宗; never 件 with 万元. English people are
+    either (`PEOPLE`)."""
+    if asked == PEOPLE:
+        return unit_kind(unit) in ("人", "人次")
     return not asked or unit_kind(asked) == unit_kind(unit)

@@ -88,6 +88,12 @@ _WANTS = (
 )
 # 几个人 counts people: 个 is the general classifier, 人 says what is counted
 _UNIT_ASKED = re.compile(r"(?:多少|几)\s*(?:个(?=人))?(人次|件次|[件人名次家个宗场户份条项所期篇位座处起批])")
+# What an English “how many” counts: the noun right after it. Chinese names a person by its last character
+# (调解员, 律师, 劳动者), so “how many mediators” (→ 调解员) counts people. English does not tell people (人)
+# from person-times (人次), so either answers it.
+PEOPLE = "people"
+_PERSON_HEADS = ("员", "师", "者", "人", "官")
+_HOW_MANY_EN = re.compile(r"\bhow many\s+(.+)", re.I)
 _VALUE = re.compile(r"\d")
 _WHICH = re.compile(r"哪|\bwhich\b", re.I)
 _RATE = re.compile(r"率|比例|百分|\b(?:rate|percent|percentage|proportion|share)\b", re.I)
@@ -234,7 +240,7 @@ def _apply_grammar(plan: QueryPlan) -> None:
     if plan.wants is None and (_MORE_OR_FEWER.search(q) or total):
         plan.wants = "number"
     unit = _UNIT_ASKED.search(q)
-    plan.unit = unit.group(1) if unit else ("%" if _RATE.search(q) else None)
+    plan.unit = unit.group(1) if unit else ("%" if _RATE.search(q) else _counted_people(q))
     plan.premise = asserted(q)
     kind = next((name for name, rx in _KINDS if rx.search(q)), "list" if plan.is_list else "fact")
     if not plan.across_reports:  # “浈江区获得了哪些荣誉”: a list within one report; a sum of its own figures
@@ -359,3 +365,15 @@ def _swap_region(previous: str, prev_hits: list[str], question: str, now_hits: l
     if not prev_hits:
         text = f"{now_hits[0]} {text}"
     return text
+
+
+def _counted_people(question: str) -> str | None:
+    """`PEOPLE` where the noun right after an English “how many” names people, else None. Chinese says it
+    with a classifier (多少人, 几名), which `_UNIT_ASKED` reads."""
+    en = _HOW_MANY_EN.search(question)
+    if not en:
+        return None
+    if re.match(r"(?:people|persons|individuals)\b", en.group(1), re.I):
+        return PEOPLE
+    first = next(iter(english_terms(" ".join(en.group(1).split()[:3]))[0]), [])
+    return PEOPLE if first and first[0].endswith(_PERSON_HEADS) else None

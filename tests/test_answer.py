@@ -319,6 +319,17 @@ def test_a_list_whose_reports_all_fall_below_the_list_bar_is_answered_from_the_b
     assert {LINHAI_DOC, ZHONGLOU_DOC} <= {c.doc_id for c in answer.citations}
 
 
+def test_an_english_how_many_people_is_answered_only_by_a_count_of_people(bot: Bot) -> None:
+    """“How many lawyers” counts people (律师 names a person): Linhai gives no head count of lawyers, only
+    2家 firms, so it is refused with the figure missing; people advised in 人次 still answer “how many people”."""
+    answer = bot.answer("How many lawyers work in Linhai?")
+    assert answer.refused
+    answer = bot.answer("How many people did Zhonglou's legal aid window advise?")
+    assert not answer.refused and "736" in answer.answer
+    answer = bot.answer("How many lawyers does Jinyun have?")
+    assert not answer.refused and "103" in answer.answer
+
+
 def test_a_compare_takes_a_figure_whose_measure_the_term_only_modifies(bot: Bot) -> None:
     """公证书625件 counts notarial work though its head is 书: with no figure headed 公证, Jinyun's is that one."""
     answer = bot.answer("Did Jinyun or Zhenjiang issue more notarial documents?")
