@@ -25,7 +25,9 @@ def asserted(question: str) -> list[str]:
     """The word the question asserts (取消, cancelled) first, then the Chinese words that would confirm it."""
     for words, english in PREMISES:
         said = next((w for w in words if w in question), None)
-        match = re.search(rf"\b(?:{english})\b", question, re.I)
+        # an English premise word joined by a hyphen (one-stop) or after an article (a reduced penalty)
+        # describes a thing rather than asserting that something happened to it
+        match = re.search(rf"(?<![-\w])(?<!\ba )(?<!\ban )(?<!\bthe )(?:{english})\b", question, re.I)
         if said or match:
             return [said or (match.group(0) if match else ""), *words]
     return []

@@ -330,6 +330,14 @@ def test_an_english_how_many_people_is_answered_only_by_a_count_of_people(bot: B
     assert not answer.refused and "103" in answer.answer
 
 
+def test_an_english_premise_word_that_only_describes_a_thing_asserts_nothing(bot: Bot) -> None:
+    """“one-stop” and “a reduced penalty” describe; “why did they stop…” asserts. Only the last is checked."""
+    answer = bot.answer("Which towns in Zhenjiang got a one-stop mediation service?")
+    assert not answer.refused and "犁市镇" in answer.answer
+    assert bot.plan("Why did Zhenjiang stop its one-stop mediation service?", []).premise[0] == "stop"
+    assert not bot.plan("How many cases got a reduced penalty in Zhonglou?", []).premise
+
+
 def test_a_compare_takes_a_figure_whose_measure_the_term_only_modifies(bot: Bot) -> None:
     """公证书625件 counts notarial work though its head is 书: with no figure headed 公证, Jinyun's is that one."""
     answer = bot.answer("Did Jinyun or Zhenjiang issue more notarial documents?")
