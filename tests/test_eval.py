@@ -21,7 +21,7 @@ from tests.fake_openai import FakeOpenAI, Reply
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 HELDOUT = ROOT / "eval" / "heldout.jsonl"  # never tuned on: it measures what the tuning carries over
 FLOOR = 0.95  # measured 0.97 on the extractive backend (2026-11-23); a regression below this fails CI
-HELDOUT_FLOOR = 0.80  # measured 0.886 (2026-11-23); the goal is 0.90
+HELDOUT_FLOOR = 0.85  # measured 0.886, then 0.907 (2026-11-23); the goal is 0.90
 # Written after two sessions had looked at the first held-out file's failures, and committed before any change
 # it could guide (commit d4aa4f6): the honest measure now.
 HELDOUT2 = ROOT / "eval" / "heldout2.jsonl"
@@ -34,8 +34,10 @@ HELDOUT5 = ROOT / "eval" / "heldout5.jsonl"  # committed alone (b8c7b92); its fa
 HELDOUT5_FLOOR = 0.75  # measured 0.7375 on the code before the session that froze it, 0.80 at b8c7b92, 0.8375 after
 HELDOUT6 = ROOT / "eval" / "heldout6.jsonl"  # committed alone (1f6da05); its failures read from 1b5807f
 HELDOUT6_FLOOR = 0.72  # measured 0.725 at the commit that froze it, 0.7875 after its failures were read
-HELDOUT7 = ROOT / "eval" / "heldout7.jsonl"  # committed alone (1b5807f); unseen: only its scores are read
-HELDOUT7_FLOOR = 0.72  # measured 0.7875 at the commit that froze it and at the end of that session
+HELDOUT7 = ROOT / "eval" / "heldout7.jsonl"  # committed alone (1b5807f); its failures read from 6ac842e
+HELDOUT7_FLOOR = 0.75  # measured 0.7875 at the commit that froze it, 0.85 after its failures were read
+HELDOUT8 = ROOT / "eval" / "heldout8.jsonl"  # committed alone (6ac842e); unseen: only its scores are read
+HELDOUT8_FLOOR = 0.72  # measured 0.775 at the commit that froze it, 0.7875 at the end of that session
 ASK_KEYS = {"answer", "refused", "backend", "citations", "retrieved", "latency_ms", "changes", "notice", "fallback"}
 
 
@@ -109,6 +111,7 @@ def test_eval_meets_the_floor_and_writes_its_files(bot: Bot, tmp_path: Path) -> 
         (HELDOUT5, HELDOUT5_FLOOR),
         (HELDOUT6, HELDOUT6_FLOOR),
         (HELDOUT7, HELDOUT7_FLOOR),
+        (HELDOUT8, HELDOUT8_FLOOR),
     ],
 )
 def test_heldout_meets_its_floor(bot: Bot, tmp_path: Path, path: Path, floor: float) -> None:

@@ -20,10 +20,8 @@ from bot.figures import extract_figures, measure_match
 from bot.models import Evidence
 from tests.conftest import CREDIT_DOC, JINYUN_DOC, LINHAI_DOC, ROOT, ZHONGLOU_DOC
 
-SETS = [
-    ROOT / "eval" / f"{name}.jsonl"
-    for name in ("questions", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7")
-]
+SETS = [ROOT / "eval" / "questions.jsonl", ROOT / "eval" / "heldout.jsonl"]
+SETS += [ROOT / "eval" / f"heldout{n}.jsonl" for n in range(2, 9)]
 UNRELATED = ("浈江区获得了哪些荣誉？", "据浈江区（韶关市）2024年报告：…[1]")
 
 
