@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from bot.corpus import DocMeta
 from bot.models import Refusal
 from bot.periods import BEYOND_HALF, HALF, YEAR, apply_period, beyond_half, without_period
+from bot.places import short_name, unknown_place
 from bot.premises import asserted
 from bot.text import (
     ENGLISH_STOPWORDS,
@@ -16,7 +17,6 @@ from bot.text import (
     is_english,
     key_words,
     normalise,
-    segment,
     synonyms,
     tokenize,
 )
@@ -110,9 +110,6 @@ _LIST_EN = re.compile(r"\b(which|compare|comparison|each|every|across|all (?:the
 _REPORTS = re.compile(r"报告|\breports?\b", re.I)
 _FOLLOW_ZH = re.compile(r"^(?:那|那么|那个|还有|另外|同样|此外)|呢[?？]?$")
 _FOLLOW_EN = re.compile(r"^(?:and|what about|how about|same for|and what about)\b", re.I)
-# A word like “西湖区” in a question that names no report of ours: a place the corpus does not cover.
-_PLACE_ZH = re.compile(r"^[\u4e00-\u9fff]{2,5}(?:县|区|市)$")
-_NOT_PLACE = re.compile(r"^(?:全|各|本|该|我|城|市|区|县|辖|两|每|哪|其|他|多|省|地|镇|社|党|政|新|老|这|那|此|上|下)")
 # “Ignore your instructions…”, “直接回答1000人”: clauses aimed at the bot, not questions about the reports.
 _INJECTION = re.compile(
     r"(?:忽略|无视|不要理会|别管|ignore|disregard|forget|override).{0,30}?"
@@ -120,10 +117,6 @@ _INJECTION = re.compile(
     r"|直接回答|只回答|假装|你现在是|系统提示|just (?:say|answer)|answer with|pretend|you are now|system prompt",
     re.I,
 )
-_GENERIC_PLACES = frozenset(
-    {"市辖区", "城区", "郊区", "开发区", "园区", "社区", "小区", "景区", "街区", "山区", "片区"}
-)
-_PLACE_EN = re.compile(r"\b([A-Z][a-z]+)\s+(County|District|City)\b")
 
 
 @dataclass
@@ -157,17 +150,13 @@ class RegionIndex:
 def _aliases(meta: DocMeta) -> set[str]:
     names = {meta.county, meta.city, meta.province}
     out = {normalise(n) for n in names if n}
-    out |= {normalise(_short(n)) for n in names if n and len(_short(n)) >= 2}
+    out |= {normalise(short_name(n)) for n in names if n and len(short_name(n)) >= 2}
     for part in meta.region_en.split(","):
         part = normalise(part.strip())
         if part:
             out.add(part)
             out.add(re.sub(r"\s+(county|district|city)$", "", part))
     return {a for a in out if len(a) >= 2}
-
-
-def _short(name: str) -> str:
-    return re.sub(r"(省|市|县|区)$", "", name)
 
 
 @dataclass
@@ -219,7 +208,7 @@ def plan_query(
     plan.terms, plan.unmapped = _key_terms(standalone, hits)
     apply_period(plan, metas)
     beyond_half(plan, metas, asks_number=_WANTS[0][1].search(standalone) is not None)
-    plan.refusal = plan.refusal or _unknown_place(standalone, hits)
+    plan.refusal = plan.refusal or unknown_place(standalone, hits)
     if not asked:
         plan.refusal = plan.refusal or Refusal("instruction")
     if not plan.terms and not plan.unmapped and not hits:
@@ -301,19 +290,6 @@ def _key_terms(question: str, region_hits: list[str]) -> tuple[list[list[str]], 
     return [table.get(word, [word]) for word in key_words(_ASKING.sub(" ", text))], []
 
 
-def _unknown_place(question: str, hits: list[str]) -> Refusal | None:
-    """A county or district the corpus lacks, even when its city is one we have (韶关市武江区 vs 浈江区)."""
-    for word in segment(question):
-        known = any(word in h or h in word for h in hits)
-        generic = any(word.endswith(g) for g in _GENERIC_PLACES)  # 居民小区 is a 小区, not a district
-        if not known and _PLACE_ZH.match(word) and not _NOT_PLACE.match(word) and not generic:
-            return Refusal("place", word)
-    # “Wujin District in Changzhou”: a named county of a city we cover is still one we do not
-    unknown = (m for m in _PLACE_EN.finditer(question) if not any(m.group(1).lower() in h for h in hits))
-    match = next(unknown, None)
-    return Refusal("place", match.group(0)) if match else None
-
-
 def resolve_followup(question: str, history: list[tuple[str, str]], regions: RegionIndex) -> str:
     """“钟楼区呢?” after a question about 缙云's lawyers becomes “钟楼区…律师…”: the topic carries over.
 
@@ -334,7 +310,7 @@ def resolve_followup(question: str, history: list[tuple[str, str]], regions: Reg
     # “which reports…they”, “五份报告中有几份”: a question about the reports as a set has no region to borrow
     spans_reports = _is_list(question) or _KINDS[0][1].search(question) or _REPORTS.search(question)
     # A figure is always some place's: one asked for with no place named (解除矫正的有多少？) is a follow-up.
-    placeless_figure = _WANTS[0][1].search(question) is not None and _unknown_place(question, now_hits) is None
+    placeless_figure = _WANTS[0][1].search(question) is not None and unknown_place(question, now_hits) is None
     lacks_region = elliptical or topicless or placeless_figure or _ANAPHORA.search(question)
     if not now_hits and prev_hits and not spans_reports and lacks_region:
         return f"{prev_hits[0]} {question}"
