@@ -354,12 +354,15 @@ def _computed(ask: _Ask, ranked: list[Candidate]) -> Decision:
 def _summed_parts(ask: _Ask, ranked: list[Candidate]) -> Decision:
     """“A加上B一共多少”: the figures of the best sentence that name what was asked, less a total they split.
     Only sentences about as good as the best: a lone figure there (18个律所党支部) answers “一共多少”."""
-    top = ranked[0] if ranked else None
-    premise = _denied(ask, top) if top and top.evidence.support >= ask.bars.answer else None
-    if top and premise:
+    if not ranked:
+        return _single(ask, ranked)
+    top = ranked[0]
+    premise = _denied(ask, top) if top.evidence.support >= ask.bars.answer else None
+    if premise:
         return Decision([extend_short(top.evidence, ask.catalog)], [], premise)
+    floor = max(ask.bars.answer, top.evidence.support - ask.bars.quote_margin)
     for c in ranked:
-        if c.evidence.support < max(ask.bars.answer, ranked[0].evidence.support - ask.bars.quote_margin):
+        if c.evidence.support < floor:
             break
         parts = [f for f, m in zip(c.figures, c.matches, strict=True) if m > 0 and unit_fits(ask.plan.unit, f.unit)]
         parts = one_unit(parts)

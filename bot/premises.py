@@ -43,8 +43,7 @@ def premise_missing(plan: QueryPlan, around: str) -> Refusal | None:
 # “无败诉案件”, “没有发生…”: the passage says the thing asked about did not happen.
 _NONE = r"(?:无|没有|未有|未发生|零)"
 # What a denial covers: the rest of its own clause, not past a comma into the next.
-_NONE_AT = re.compile(_NONE)
-_DENIED = re.compile(_NONE + r"[^，,。；;：:、！？!?\n]{0,24}")
+_DENIED = re.compile(_NONE + r"([^，,。；;：:、！？!?\n]{0,24})")
 
 
 def negated(plan: QueryPlan, sentence: str) -> Refusal | None:
@@ -54,16 +53,11 @@ def negated(plan: QueryPlan, sentence: str) -> Refusal | None:
     (未发生因行政合同…导致的败诉): one term further on is what the denied thing modifies (无败诉案件 for 案件)."""
     if plan.wants not in ("number", "reason"):
         return None
-    asked = normalise(plan.question)
+    own = [m.group(0) for m in _DENIED.finditer(normalise(plan.question))]
     terms = [t for alts in plan.terms for t in (normalise(a) for a in alts) if len(t) >= 2 and CJK.match(t)]
-    terms = [t for t in terms if not any(t in d for d in _denials(asked))]
-    for denial in _denials(normalise(sentence)):
-        named = [t for t in terms if t in denial]
-        first = next((t for t in named if denial.startswith(t, len(_NONE_AT.match(denial).group(0)))), None)
-        if first or len(set(named)) >= 2:
-            return Refusal("negated", denial)
+    terms = [t for t in terms if not any(t in d for d in own)]
+    for denial in _DENIED.finditer(normalise(sentence)):
+        named = {t for t in terms if t in denial.group(1)}
+        if any(denial.group(1).startswith(t) for t in named) or len(named) >= 2:
+            return Refusal("negated", denial.group(0))
     return None
-
-
-def _denials(text: str) -> list[str]:
-    return [m.group(0) for m in _DENIED.finditer(text)]
