@@ -9,48 +9,16 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.answer import period_label
 from bot.corpus import DocMeta
 from bot.figures import Figure
-from bot.text import segment
+from bot.measures import measure_of
 
-# Nouns too general to name a measure alone: 案件 of what? The word before them says (法律援助 案件).
-_GENERIC = frozenset(
-    "案件 纠纷 申请 组织 人数 人次 件数 数量 金额 意见书 事务所 项目 活动 问题 人员 单位 企业 群众 次数 率为".split()
-)
-# Words in a measure phrase that qualify it rather than say what is counted.
-_FILLER = frozenset(
-    "共 共计 有 为 已 累计 总计 合计 达 达到 全年 今年 去年 各类 各项 的 等 其中 全县 全区 全市 我区 我县 我市 "
-    "目前 新 共有 现有 今年新增 同比 分别 约 近 超 超过 突破 以上 人数已".split()
-)
-_NOT_A_WORD = re.compile(r"^[\s\d.,%“”《》（）()·、：:]*$")
 # A measure compared across reports should be found in at least this many of them.
 MIN_REPORTS = 2
-
-
-def measure_of(figure: Figure) -> str:
-    """The measure a figure counts: the last noun of its phrase, with the word before when that noun is generic."""
-    words = _content(figure.measure)
-    if not words:  # “全县4家律师事务所”: the number comes first and the noun after it says what it counts
-        noun = _content(figure.noun)
-        words = noun[:2] if len(noun) > 1 and noun[1] in _GENERIC else noun[:1]
-    if not words:
-        return ""
-    last = words[-1]
-    if last in _GENERIC and len(words) > 1:
-        return words[-2] + last
-    return last if len(last) >= 2 else ""
-
-
-def _content(text: str) -> list[str]:
-    words = [w for w in segment(text) if not _NOT_A_WORD.match(w) and w not in _FILLER]
-    while words and len(words[-1]) == 1:  # a trailing 与, 及, 和 joins the next clause; it names nothing
-        words.pop()
-    return words
 
 
 def measures(figures: Mapping[str, list[Figure]], min_reports: int = MIN_REPORTS) -> list[str]:

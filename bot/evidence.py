@@ -31,6 +31,7 @@ from bot.figure_choice import (
 )
 from bot.figures import Figure, measure_match
 from bot.listing import best_quoting, natural_break, quoted_names
+from bot.measures import names_a_measure
 from bot.models import Evidence, Refusal
 from bot.premises import negated, premise_missing
 from bot.query import QueryPlan, aimed_at_the_bot
@@ -265,9 +266,15 @@ def _counts_what_was_asked(ask: _Ask, c: Candidate, top: Candidate) -> bool:
     words the reports never use (traffic accidents)."""
     if ask.plan.unit and not any(unit_fits(ask.plan.unit, f.unit) for f in c.figures):
         return False  # “多少人” is not answered by 5个
-    if c.features[_MEASURE] > 0 or (c.figures and _says_core(ask, c)):
+    if c.features[_MEASURE] > 0 or (_unnamed(c) and _says_core(ask, c)):
         return True
     return ask.plan.lang == "en" and c is top and bool(c.figures) and not c.features[_UNKNOWN]
+
+
+def _unnamed(c: Candidate) -> bool:
+    """A figure whose measure names nothing counts what its sentence is about (“…清单,共214项”); one whose
+    measure names something else counts that (在编人员中,公职律师有4名 does not count 在编人员)."""
+    return any(not names_a_measure(f) for f in c.figures)
 
 
 def _core_missing(ask: _Ask, ranked: list[Candidate]) -> bool:

@@ -381,3 +381,12 @@ def test_a_whole_and_its_own_part_are_not_added_up(bot: Bot) -> None:
     """“调处纠纷7068件,协议金额…,其中…纠纷69件”: 69 is part of the 7068, so “一共” is the 7068, quoted, not 7137."""
     answer = bot.answer("缙云县目前一共调处了多少件纠纷？")
     assert not answer.refused and "7068" in answer.answer and "7137" not in answer.answer
+
+
+def test_a_figure_whose_measure_names_something_else_does_not_count_what_was_asked(bot: Bot) -> None:
+    """“全局在编人员中,公职律师有4名”: 4名 counts 公职律师, not 在编人员, though the sentence names both; a figure
+    whose measure names nothing (“…清单(2023年版)》,共214项”) still counts what its sentence is about."""
+    staff = bot.answer("钟楼区司法局的在编人员有多少名？")
+    assert staff.refused and "4名" not in staff.answer.split("\n")[0], staff.answer
+    items = bot.answer("环翠区告知承诺制证明事项通用清单有多少项？")
+    assert not items.refused and "214项" in items.answer, items.answer
