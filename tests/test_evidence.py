@@ -21,7 +21,7 @@ from bot.models import Evidence
 from tests.conftest import CREDIT_DOC, JINYUN_DOC, LINHAI_DOC, ROOT, ZHONGLOU_DOC
 
 SETS = [ROOT / "eval" / "questions.jsonl", ROOT / "eval" / "heldout.jsonl"]
-SETS += [ROOT / "eval" / f"heldout{n}.jsonl" for n in range(2, 9)]
+SETS += [ROOT / "eval" / f"heldout{n}.jsonl" for n in range(2, 10)]
 UNRELATED = ("浈江区获得了哪些荣誉？", "据浈江区（韶关市）2024年报告：…[1]")
 
 
