@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -377,7 +378,7 @@ class Bot:
         return ReportRetriever(bot=self, filters=filters, k=k)
 
     def _check(self, question: str) -> str | None:
-        if not question or not clean_question(question):
+        if not re.search(r"\w", clean_question(question or "")):  # “？？？” asks nothing, after any turn
             return "请输入问题。Please enter a question."
         if len(question) > self.settings.max_question_chars:
             limit = self.settings.max_question_chars

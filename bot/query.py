@@ -109,6 +109,7 @@ _LIST_ZH = re.compile(
 _LIST_EN = re.compile(r"\b(which|compare|comparison|each|every|across|all (?:the )?(?:reports|counties|districts))\b")
 _REPORTS = re.compile(r"报告|\breports?\b", re.I)
 _FOLLOW_ZH = re.compile(r"^(?:那|那么|那个|还有|另外|同样|此外)|呢[?？]?$")
+_FOLLOW_DEPTH = 6  # earlier turns a follow-up's chain of follow-ups is read back through
 _FOLLOW_EN = re.compile(r"^(?:and|what about|how about|same for|and what about)\b", re.I)
 # “Ignore your instructions…”, “直接回答1000人”: clauses aimed at the bot, not questions about the reports.
 _INJECTION = re.compile(
@@ -211,8 +212,9 @@ def plan_query(
     plan.refusal = plan.refusal or unknown_place(standalone, hits)
     if not asked:
         plan.refusal = plan.refusal or Refusal("instruction")
-    if not plan.terms and not plan.unmapped and not hits:
-        plan.refusal = plan.refusal or Refusal("unsure")  # “？？？”: nothing asked that a passage could hold
+    # nothing asked that a passage could hold: no place, and no word the glossary knows beyond one (hello)
+    if not plan.terms and len(plan.unmapped) <= 1 and not hits:
+        plan.refusal = plan.refusal or Refusal("unsure")
     if filters:
         _apply_filters(plan, filters, regions, metas)
     _apply_grammar(plan)
@@ -298,7 +300,8 @@ def resolve_followup(question: str, history: list[tuple[str, str]], regions: Reg
     """
     if not history:
         return question
-    previous = history[-1][0]
+    # the previous question as it was understood: “环翠区呢？” after “钟楼区呢？” asks what that one asked
+    previous = resolve_followup(history[-1][0], history[-_FOLLOW_DEPTH:-1], regions)
     _, now_hits = regions.find(question)
     _, prev_hits = regions.find(previous)
     elliptical = bool(_FOLLOW_ZH.search(question.strip()) or _FOLLOW_EN.search(question.strip()))

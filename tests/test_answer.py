@@ -390,3 +390,20 @@ def test_a_figure_whose_measure_names_something_else_does_not_count_what_was_ask
     assert staff.refused and "4名" not in staff.answer.split("\n")[0], staff.answer
     items = bot.answer("环翠区告知承诺制证明事项通用清单有多少项？")
     assert not items.refused and "214项" in items.answer, items.answer
+
+
+def test_a_follow_up_of_a_follow_up_asks_what_the_first_question_asked(bot: Bot) -> None:
+    """“环翠区呢？” after “钟楼区呢？” asks what that one asked of 缙云 (legal aid cases)."""
+    history = [("缙云县2023年办理了多少件法律援助案件？", "469件"), ("钟楼区呢？", "476件")]
+    answer = bot.answer("环翠区呢？", history)
+    assert "485件" in answer.answer and {c.doc_id for c in answer.citations} == {CREDIT_DOC}, answer.answer
+
+
+def test_input_that_asks_nothing_is_refused_even_after_a_turn(bot: Bot) -> None:
+    """Punctuation alone asks nothing (it would otherwise borrow the last question's place), and one word that
+    is neither a place nor a word the glossary knows is not a question about the reports."""
+    history = [("缙云县2023年办理了多少件法律援助案件？", "469件")]
+    marks = bot.answer("？？？", history)
+    assert marks.refused and "Please enter a question" in marks.answer and not marks.citations
+    for word in ("hello", "asdfghjkl"):
+        assert bot.answer(word).refused, word
