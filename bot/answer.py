@@ -180,8 +180,20 @@ _HEADS_EN = {
 }
 
 
-def refusal_head(refusal: Refusal, lang: str) -> str:
+# Said of the one report a question names, so that “钟楼区呢？” after an answer quoting 环翠 does not read as
+# “no report mentions it”.
+_OF_ONE_ZH = {
+    "absent": "{place}的报告中没有提到“{detail}”。",
+    "unsure": "{place}的报告中没有找到能回答这个问题的内容。",
+}
+_OF_ONE_EN = {"absent": "The {place} report does not mention “{detail}”.", "unsure": "The {place} report does not say."}
+
+
+def refusal_head(refusal: Refusal, lang: str, place: str | None = None) -> str:
     heads = _HEADS_ZH if lang == "zh" else _HEADS_EN
+    of_one = _OF_ONE_ZH if lang == "zh" else _OF_ONE_EN
+    if place and refusal.kind in of_one:
+        return of_one[refusal.kind].format(place=place, detail=refusal.detail)
     return heads[refusal.kind].format(detail=refusal.detail)
 
 
@@ -189,7 +201,9 @@ def _refusal(plan: QueryPlan, decision: Decision, cites: Citations) -> str:
     """The reason, then what the reports do say: the passage a premise was checked in, or the closest ones."""
     zh = plan.lang == "zh"
     assert decision.refusal is not None
-    head = refusal_head(decision.refusal, plan.lang)
+    one = plan.doc_ids[0] if plan.doc_ids and len(plan.doc_ids) == 1 else None
+    place = region_label(cites.catalog.docs[one].meta, plan.lang) if one in cites.catalog.docs else None
+    head = refusal_head(decision.refusal, plan.lang, place)
     if decision.evidence:  # a premise the passage does not bear out: show the passage
         quoted = "".join(f"{_quote(_slice(cites, e), plan.lang)}[{cites.add(e)}]" for e in decision.evidence)
         return f"{head}\n\n" + ("报告中的相关内容：" if zh else "What the report says: ") + quoted

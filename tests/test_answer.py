@@ -37,7 +37,8 @@ def test_english_question_gets_english_frame(bot: Bot) -> None:
 def test_figure_not_in_reports_is_refused(bot: Bot) -> None:
     answer = bot.answer("缙云县2023年的财政预算总额是多少？")
     assert answer.refused
-    assert answer.answer.startswith("报告中没有")  # “…没有找到…” or, naming the missing words, “…没有提到“财政预算””
+    # “…没有找到…” or, naming the missing words, “…没有提到“财政预算””; of the one report it names
+    assert answer.answer.startswith("缙云县（丽水市）的报告中没有"), answer.answer
     _assert_citations_are_slices(bot, answer)  # the “may be related” passages are real slices too
 
 
@@ -120,8 +121,9 @@ def test_a_paraphrased_list_names_the_reports_that_stand_with_the_best_one(bot: 
         ("缙云县2019年办理了多少件法律援助案件？", "现有报告没有涉及2019年"),
         ("杭州市西湖区有多少律师？", "现有报告中没有关于杭州市"),
         ("How many lawyers are in Xihu District?", "The reports do not cover Xihu District"),
-        ("环翠区的GDP是多少？", "报告中没有"),
-        ("What was Zhonglou's fiscal budget in 2023?", "The reports do not"),
+        ("环翠区的GDP是多少？", "环翠区（威海市）的报告中没有"),  # “no report mentions it” would overstate it
+        ("What was Zhonglou's fiscal budget in 2023?", "The Zhonglou District (钟楼区, Changzhou) report does not"),
+        ("哪些区县的报告提到了GDP？", "报告中没有"),
     ],
 )
 def test_unanswerable_questions_are_refused(bot: Bot, question: str, lead: str) -> None:
