@@ -30,9 +30,16 @@ EXAMPLES = [
     "Which districts report a 100% court-appearance rate for agency heads?",
     "钟楼区三级调解组织共调解案件多少件？",
 ]
+# What the empty viewer says until a citation is opened (and again after New chat), in either colour scheme.
+_VIEWER_HINT = html.escape(
+    '<meta name="color-scheme" content="light dark"><body style="font:15px/1.6 system-ui,sans-serif;'
+    'color:GrayText;padding:1.5rem">点击回答中的 [1] 等引用，在这里查看报告原文，引用的段落会高亮显示。<br>'
+    "Click a citation such as [1] in an answer to read the report here, with the cited passage highlighted.</body>"
+)
 VIEWER = (
     '<button id="viewer-back" type="button">← 返回回答 Back to the answer</button>'
-    '<iframe name="viewer" title="报告原文 Report viewer" src="about:blank"></iframe>'
+    f'<iframe name="viewer" title="报告原文 Report viewer" src="about:blank"'
+    f' srcdoc="{_VIEWER_HINT}" data-hint="{_VIEWER_HINT}"></iframe>'
 )
 Chat = list[dict[str, Any]]
 Turns = dict[str, dict[str, Any]]  # assistant message index → the answer it shows, for history and ratings
@@ -122,9 +129,9 @@ class ChatUI:
         """A comment typed after rating goes with that rating (the line for that answer is replaced)."""
         if not rated or not comment.strip():
             return "请先用 👍/👎 评价一个回答，再写意见。Rate an answer with 👍/👎, then add a comment.", comment
-        return self._record(turns, rated, comment), ""
+        return self._record(turns, rated, comment, attaching=True), ""
 
-    def _record(self, turns: Turns, rated: dict, comment: str) -> str:
+    def _record(self, turns: Turns, rated: dict, comment: str, attaching: bool = False) -> str:
         index, rating = rated["index"], rated["rating"]
         record = turns[str(index)]
         kept = {k: record[k] for k in ("turn", "question", "answer", "refused", "backend", "filters", "citations")}
@@ -138,7 +145,8 @@ class ChatUI:
         turn, question = record["turn"], html.escape(record["question"][:60])
         if rating == "withdrawn":
             return f"已撤销对第 {turn} 个回答（{question}）的评价。Rating of answer {turn} withdrawn."
-        again = "（已替换之前的评价 replaces your earlier rating）" if entry["replaced"] else ""
+        # a comment sent after its rating rewrites that rating's line: it replaces no earlier rating of the user's
+        again = "（已替换之前的评价 replaces your earlier rating）" if entry["replaced"] and not attaching else ""
         said = "，意见已附上 comment attached" if comment.strip() else ""
         return f"谢谢反馈！已记录对第 {turn} 个回答（{question}）的评价{said}。Thanks: answer {turn} rated. {again}"
 

@@ -105,6 +105,7 @@ JS = """
     if (!frame) { location.href = href; return; }
     const url = href.split('#')[0];
     frame.onload = () => scrollToHit(frame);
+    if (frame.hasAttribute('srcdoc')) frame.removeAttribute('srcdoc');  // the hint: srcdoc would win over src
     if (frame.src === url) scrollToHit(frame); else frame.src = url;
     panel(true);
     // On a phone the viewer covers the chat: it becomes a history entry, so the system Back gesture closes it
@@ -116,7 +117,7 @@ JS = """
     if (history.state && history.state.fzViewer) { history.back(); }
     panel(false);
     const frame = document.querySelector('#viewer iframe');
-    if (blank && frame) frame.src = 'about:blank';
+    if (blank && frame) { frame.src = 'about:blank'; frame.srcdoc = frame.dataset.hint || ''; }
     hide();
   };
   document.addEventListener('click', (e) => {

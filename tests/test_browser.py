@@ -42,6 +42,8 @@ def test_ask_click_citation_and_land_on_the_highlighted_passage(
 ) -> None:
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     _ask(page, app_url, CREDIT_Q)
+    # until a citation is opened, the viewer says what it is for rather than standing blank
+    assert "Click a citation" in page.frame_locator("#viewer iframe").locator("body").inner_text(timeout=30_000)
     answer = page.locator("#chat .answer").last
     answer.locator("a.cite").first.wait_for(timeout=60_000)
     assert "环翠" in answer.inner_text()

@@ -180,3 +180,22 @@ def test_chat_streams_llm_tokens_and_lists_only_configured_backends(bot: Bot, mo
         assert turns["1"]["backend"] == "openai" and turns["1"]["turn"] == 1
     finally:
         fake.close()
+
+
+def test_a_comment_sent_after_its_rating_does_not_claim_to_replace_an_earlier_rating(
+    bot: Bot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """👍 then a comment is one rating with a comment; 👍 then 👎 replaces the first."""
+    import gradio as gr
+
+    monkeypatch.setattr(bot, "settings", bot.settings.model_copy(update={"data_dir": tmp_path}))
+    ui = ChatUI(bot)
+    shown, _, pending = ui.start("缙云县2023年办理了多少件法律援助案件？", [])
+    chat, turns = list(ui.respond(pending, shown, {}, "全部 All", "全部 All", "extractive"))[-1]
+    said, _, rated = ui.rate(turns, "", gr.LikeData(None, {"index": len(chat) - 1, "value": "", "liked": True}))
+    assert "Thanks" in said and "replaces" not in said
+    said, _ = ui.send_comment(turns, rated, "很有用")
+    assert "comment attached" in said and "replaces" not in said
+    said, _, _ = ui.rate(turns, "", gr.LikeData(None, {"index": len(chat) - 1, "value": "", "liked": False}))
+    assert "replaces your earlier rating" in said
+    assert len((tmp_path / "feedback.jsonl").read_text(encoding="utf-8").splitlines()) == 1
