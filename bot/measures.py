@@ -20,11 +20,15 @@ _FILLER = frozenset(
     "共 共计 有 为 已 累计 总计 合计 达 达到 全年 今年 去年 各类 各项 的 等 其中 全县 全区 全市 我区 我县 我市 "
     "目前 新 共有 现有 今年新增 同比 分别 约 近 超 超过 突破 以上 人数已".split()
 )
+_RATE_TAILS = frozenset({"率", "率达", "率为", "率是"})
 _NOT_A_WORD = re.compile(r"^[\s\d.,%“”《》（）()·、：:]*$")
 
 
 def measure_of(figure: Figure) -> str:
     """The measure a figure counts: the last noun of its phrase, with the word before when that noun is generic."""
+    rate = _rate(figure)
+    if rate:
+        return rate
     words = _content(figure.measure)
     if not words:  # “全县4家律师事务所”: the number comes first and the noun after it says what it counts
         noun = _content(figure.noun)
@@ -35,6 +39,17 @@ def measure_of(figure: Figure) -> str:
     if last in _GENERIC and len(words) > 1:
         return words[-2] + last
     return last if len(last) >= 2 else ""
+
+
+def _rate(figure: Figure) -> str:
+    """A percentage's measure is a rate named by the word before 率 (化解率达99.6% → 化解率), which the segmenter
+    cuts off (化解/率达) or glues to what follows: not 化解, whose figures are counts of cases."""
+    if figure.unit not in ("%", "个百分点"):
+        return ""
+    words = [w for w in segment(figure.measure) if not _NOT_A_WORD.match(w)]
+    if len(words) >= 2 and words[-1] in _RATE_TAILS and len(words[-2]) >= 2:
+        return words[-2] + "率"
+    return ""
 
 
 def names_a_measure(figure: Figure) -> bool:

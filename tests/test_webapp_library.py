@@ -31,6 +31,18 @@ def test_measures_come_from_the_figures_and_compare_reports(bot: Bot) -> None:
     assert "469件" in text[jinyun.start : jinyun.end]  # the passage the chart links to holds the figure
 
 
+def test_a_rate_is_its_own_measure_not_a_count_of_the_same_word(bot: Bot) -> None:
+    """化解率达99.6% is the rate 化解率 (cut 化解/率达 by the segmenter), not a figure of 化解 beside 化解12件, and
+    率达 is not a measure; the court-appearance rate compares the two reports that give it."""
+    found = measures(bot.figures)
+    assert "率达" not in found and {"化解率", "应诉率"} <= set(found)
+    metas = {d: r.meta for d, r in bot.catalog.docs.items()}
+    assert {r.unit for r in rows_for(bot.figures, metas, "化解率")} == {"%"}
+    assert "%" not in {r.unit for r in rows_for(bot.figures, metas, "化解")}
+    appearance = rows_for(bot.figures, metas, "应诉率")
+    assert {(r.region, r.shown) for r in appearance} == {("浈江区", "100%"), ("钟楼区", "100%")}
+
+
 def test_figures_export_as_csv_a_spreadsheet_reads(bot: Bot) -> None:
     metas = {d: r.meta for d, r in bot.catalog.docs.items()}
     rows = rows_for(bot.figures, metas, "行政复议案件")
