@@ -44,6 +44,7 @@ table.reports,table.figures{border-collapse:collapse;width:100%;font-size:.85rem
 table.reports td,table.reports th,table.figures td,table.figures th{border-bottom:1px solid var(--fz-rule);
 padding:.3rem .5rem;text-align:left;vertical-align:top}
 td.num{text-align:right;white-space:nowrap}
+table.reports th:first-child{min-width:11rem} table.reports th{min-width:4.5rem}
 .chart{display:flex;flex-direction:column;gap:.35rem;margin:.5rem 0}
 .bar-row{display:grid;grid-template-columns:minmax(6rem,10rem) 1fr minmax(4rem,auto);gap:.5rem;align-items:center;
 text-decoration:none;color:var(--fz-text)}

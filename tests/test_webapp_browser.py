@@ -180,6 +180,11 @@ def test_layout_and_contrast(browser: Browser, app_url: str, viewport: dict[str,
         page.go_back()
         page.wait_for_function("!document.querySelector('#viewer-panel').classList.contains('open')")
         assert page.url == url and cite.is_visible()
+        page.get_by_role("tab", name="报告 Reports").click()  # titles stay readable; the table scrolls, not the page
+        title = page.locator("table.reports td").first
+        title.wait_for()
+        assert title.bounding_box()["width"] >= 150  # type: ignore[index]
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     else:  # hovering previews the passage before it is opened
         cite.hover()
         page.locator("#fz-preview").wait_for()
