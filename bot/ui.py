@@ -266,7 +266,9 @@ def build_app(bot: Bot) -> gr.Blocks:
         r["upload"].upload(
             lib.upload, r["upload"], [r["upload"], r["status"], *lists], show_progress_on=[r["upload"]], api_name=False
         )
-        r["delete"].click(lib.delete, r["choice"], [r["status"], *lists], js=CONFIRM_DELETE_JS, api_name=False)
+        r["delete"].click(
+            lib.delete, [r["choice"], r["cancelled"]], [r["status"], *lists], js=CONFIRM_DELETE_JS, api_name=False
+        )
         f["measure"].change(lib.figures, f["measure"], [f["chart"], f["table"], f["csv"]], api_name=False)
         demo.load(lib.refreshed, None, lists, api_name=False)
         demo.load(lib.figures, f["measure"], [f["chart"], f["table"], f["csv"]], api_name=False)

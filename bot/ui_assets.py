@@ -148,8 +148,9 @@ JS = """
 
 NEW_CHAT_JS = "() => { if (window.fzCloseViewer) window.fzCloseViewer(true); }"
 
-# Deleting an upload cannot be undone: the browser asks first (a cancelled dialog sends no choice).
+# Deleting an upload cannot be undone: the browser asks first. A cancelled dialog sends no choice and says it
+# was cancelled, so the status does not ask the user to choose a report they had chosen.
 CONFIRM_DELETE_JS = (
-    "(c) => (c && confirm('删除这份上传的报告？此操作无法撤销。"
-    "Delete this uploaded report? This cannot be undone.')) ? c : null"
+    "(c, _) => !c ? [null, ''] : confirm('删除这份上传的报告？此操作无法撤销。"
+    "Delete this uploaded report? This cannot be undone.') ? [c, ''] : [null, 'cancelled']"
 )

@@ -78,7 +78,9 @@ class Library:
         doc = self.bot.catalog.docs[(report.added or report.updated)[0]].meta
         return f"✅ 已收录 Added: {name} — 《{doc.title}》 {doc.county or ''} {doc.period or ''}".rstrip()
 
-    def delete(self, doc_id: str | None) -> tuple:
+    def delete(self, doc_id: str | None, cancelled: str = "") -> tuple:
+        if cancelled:
+            return ("已取消，未删除。Cancelled: nothing deleted.", *self.refreshed())
         if not doc_id:
             return ("未删除：请先选择要删除的上传报告。Nothing deleted: choose an uploaded report.", *self.refreshed())
         try:
@@ -133,7 +135,15 @@ def reports_tab(lib: Library) -> dict[str, Any]:
                 lib.upload_choices(), label="上传的报告 Uploaded report", scale=3, elem_id="delete-pick"
             )
             delete = gr.Button("🗑 删除 Delete", variant="stop", scale=1, elem_id="delete")
-    return {"upload": upload, "status": status, "table": table, "choice": choice, "delete": delete}
+            cancelled = gr.Textbox(visible=False)  # set by the confirm dialog's JS when the user cancels
+    return {
+        "upload": upload,
+        "status": status,
+        "table": table,
+        "choice": choice,
+        "delete": delete,
+        "cancelled": cancelled,
+    }
 
 
 def figures_tab(lib: Library) -> dict[str, Any]:
