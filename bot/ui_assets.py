@@ -58,6 +58,7 @@ text-decoration:none;color:var(--fz-text)}
 #title{padding:0 !important} #ask-row{gap:.4rem} #ask-row button{white-space:nowrap}
 #examples{padding:.2rem .4rem !important} #examples .label{margin-bottom:.2rem}
 #examples button{padding:.15rem .5rem !important;font-size:.85rem}
+#question textarea::placeholder{color:var(--fz-muted);opacity:1}
 #ask{background:#c2410c;border-color:#c2410c;color:#fff} #ask:hover{background:#9a3412}
 @media (max-width: 768px){
   #viewer-panel{display:none !important}
@@ -67,6 +68,7 @@ text-decoration:none;color:var(--fz-text)}
   #viewer-back{display:block}
   .bar-row{grid-template-columns:6rem 1fr auto}
 }
+@media (pointer: coarse){#chat button.icon-button{min-width:2.25rem;min-height:2.25rem}}
 """
 
 # Citation links carry target="viewer", so they work without this script; with it, the page never scrolls to

@@ -180,6 +180,10 @@ def test_layout_and_contrast(browser: Browser, app_url: str, viewport: dict[str,
         page.go_back()
         page.wait_for_function("!document.querySelector('#viewer-panel').classList.contains('open')")
         assert page.url == url and cite.is_visible()
+        sizes = page.locator("#chat button.icon-button").evaluate_all(
+            "bs => bs.map(b => Math.min(b.getBoundingClientRect().width, b.getBoundingClientRect().height))"
+        )
+        assert sizes and min(sizes) >= 32, sizes  # copy, 👍, 👎 are fingertip-sized, not 18 px
         page.get_by_role("tab", name="报告 Reports").click()  # titles stay readable; the table scrolls, not the page
         title = page.locator("table.reports td").first
         title.wait_for()
