@@ -266,7 +266,7 @@ def _counts_what_was_asked(ask: _Ask, c: Candidate, top: Candidate) -> bool:
     words the reports never use (traffic accidents)."""
     if ask.plan.unit and not any(unit_fits(ask.plan.unit, f.unit) for f in c.figures):
         return False  # “多少人” is not answered by 5个
-    if c.features[_MEASURE] > 0 or (_unnamed(c) and _says_core(ask, c)):
+    if c.features[_MEASURE] > 0 or (_says_core(ask, c) and _unnamed(c)):
         return True
     return ask.plan.lang == "en" and c is top and bool(c.figures) and not c.features[_UNKNOWN]
 

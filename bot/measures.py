@@ -11,9 +11,10 @@ import re
 from bot.figures import Figure
 from bot.text import segment
 
-# Nouns too general to name a measure alone: 案件 of what? The word before them says (法律援助 案件).
+# Nouns too general to name a measure alone: 案件 of what? The word before them says (法律援助 案件). A rate's
+# 率 is read by `_rate`.
 _GENERIC = frozenset(
-    "案件 纠纷 申请 组织 人数 人次 件数 数量 金额 意见书 事务所 项目 活动 问题 人员 单位 企业 群众 次数 率为".split()
+    "案件 纠纷 申请 组织 人数 人次 件数 数量 金额 意见书 事务所 项目 活动 问题 人员 单位 企业 群众 次数".split()
 )
 # Words in a measure phrase that qualify it rather than say what is counted.
 _FILLER = frozenset(
