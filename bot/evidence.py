@@ -8,14 +8,13 @@ question's kind: quote the best sentences, name every report that has one, or co
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
-from bot.chunking import Span, heading_level, split_sentences
+from bot.chunking import Span, split_sentences
 from bot.evidence_model import EvidenceModel
 from bot.features import FEATURES, QuestionView, TermStats, featurise
 from bot.figure_choice import (
@@ -35,13 +34,11 @@ from bot.measures import names_a_measure
 from bot.models import Evidence, Refusal
 from bot.premises import negated, premise_missing
 from bot.query import QueryPlan, aimed_at_the_bot
+from bot.quotes import extend_short, joined, overlaps
 from bot.retrieve import Hit
 from bot.store import Catalog
 from bot.text import is_word, normalise
 
-_SHORT = 40  # a sentence this short (an item title) is quoted with what follows it,
-_EXTEND_TO = 100  # up to about this many characters
-_EXTEND_MAX = 4  # and at most this many more sentences
 # A figure whose measure word a question term only modifies (公证书 for 公证) ranks below any it names, above none.
 MODIFIED = 0.5
 FiguresOf = Callable[[str, int, int], list[Figure]]  # a report's figures in text[start:end]
@@ -225,31 +222,17 @@ def _single(ask: _Ask, ranked: list[Candidate]) -> Decision:
     for c in good[1:]:
         if len(chosen) >= 3 or c.evidence.support < good[0].evidence.support - bars.quote_margin:
             break
-        if not any(_overlaps(c.evidence, o.evidence, touching=False) for o in chosen):
+        if not any(overlaps(c.evidence, o.evidence, touching=False) for o in chosen):
             chosen.append(c)
     if plan.wants == "number":  # “现有律师103人” before “4家律师事务所”: the figure right after what was asked
         chosen.sort(key=lambda c: not _figure_follows_term(plan, c))
-    return Decision(_joined([extend_short(c.evidence, catalog) for c in chosen]), [])
+    return Decision(joined([extend_short(c.evidence, catalog) for c in chosen]), [])
 
 
 def _denied(ask: _Ask, c: Candidate) -> Refusal | None:
     """The best passage does not bear out what the question assumes: it never says so, or says the opposite."""
     ev = c.evidence
     return premise_missing(ask.plan, c.around) or negated(ask.plan, ask.catalog.docs[ev.doc_id].text[ev.start : ev.end])
-
-
-def _joined(quotes: list[Evidence]) -> list[Evidence]:
-    """Quotes that overlap or follow one another in a report become one: the runner-up sentence right after the
-    best one is read with it, not dropped as a repeat."""
-    out: list[Evidence] = []
-    for ev in quotes:
-        near = next((i for i, o in enumerate(out) if _overlaps(ev, o)), None)
-        if near is None:
-            out.append(ev)
-        else:
-            o = out[near]
-            out[near] = Evidence(o.doc_id, o.section, min(o.start, ev.start), max(o.end, ev.end), o.support, o.chunk_id)
-    return out
 
 
 def _mostly_unused(ask: _Ask, ranked: list[Candidate]) -> bool:
@@ -386,23 +369,3 @@ def _unsure(ask: _Ask, ranked: list[Candidate]) -> Refusal:
     word = normalise(ask.rarest)
     absent = is_word(word) and not any(word in c.around for c in ranked)
     return Refusal("absent", ask.rarest) if absent else Refusal("unsure")
-
-
-def extend_short(ev: Evidence, catalog: Catalog) -> Evidence:
-    """“二是推行“信用+调解”工作机制。” names a measure but not what it did: quote what follows too."""
-    text = catalog.docs[ev.doc_id].text
-    sentence = text[ev.start : ev.end]
-    heading = heading_level(sentence, ev.start == 0 or text[ev.start - 1] == "\n") is not None
-    if not heading and (len(sentence) >= _SHORT or re.search(r"\d", sentence)):
-        return ev
-    end = ev.end
-    for span in split_sentences(text, ev.end, min(len(text), ev.end + 600))[:_EXTEND_MAX]:
-        if "\n\n" in text[end : span.start] or end - ev.start >= _EXTEND_TO:
-            break
-        end = span.end
-    return Evidence(ev.doc_id, ev.section, ev.start, end, ev.support, ev.chunk_id)
-
-
-def _overlaps(a: Evidence, b: Evidence, touching: bool = True) -> bool:
-    gap = 1 if touching else 0  # one character apart: the next sentence, after a space or a line break
-    return a.doc_id == b.doc_id and a.start < b.end + gap and b.start < a.end + gap
