@@ -12,12 +12,12 @@ import pytest
 
 from bot.api import Bot
 from bot.evaluate import load_questions
-from bot.evidence import _joined
 from bot.evidence_model import EvidenceModel
 from bot.features import FEATURES, TermStats, split_unused
 from bot.figure_choice import one_unit
 from bot.figures import extract_figures, measure_match
 from bot.models import Evidence
+from bot.quotes import joined
 from tests.conftest import CREDIT_DOC, JINYUN_DOC, LINHAI_DOC, ROOT, ZHONGLOU_DOC
 
 SETS = [ROOT / "eval" / "questions.jsonl", ROOT / "eval" / "heldout.jsonl"]
@@ -115,8 +115,8 @@ def test_quotes_that_follow_one_another_become_one() -> None:
     """The runner-up sentence right after the best one is quoted with it; one elsewhere stays its own quote."""
     best, next_one = Evidence("d", "s", 100, 140, 0.3, "c"), Evidence("d", "s", 140, 180, 0.2, "c")
     apart = Evidence("d", "s", 300, 340, 0.2, "c")
-    joined = _joined([best, next_one, apart])
-    assert [(e.start, e.end) for e in joined] == [(100, 180), (300, 340)]
+    quotes = joined([best, next_one, apart])
+    assert [(e.start, e.end) for e in quotes] == [(100, 180), (300, 340)]
 
 
 def test_a_span_of_years_is_a_figure_and_a_year_is_not() -> None:
