@@ -121,8 +121,8 @@ def measure_match(figure: Figure, terms: Iterable[MeasureTerm], modified: float 
         total += weight
         if any(_names(normalise(a), measure, figure.words) for a in alternatives):
             got += weight
-        elif pieces:
-            got += weight * sum(_names(p, measure, figure.words) for p in pieces) / len(pieces)
+        elif pieces and _names(pieces[-1], measure, figure.words):  # a compound is named by its head, not
+            got += weight * sum(_names(p, measure, figure.words) for p in pieces) / len(pieces)  # its modifier
         elif modified and any(_modifies(normalise(a), figure.words) for a in alternatives):
             got += weight * modified
     return got / total if total else 0.0

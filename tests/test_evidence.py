@@ -111,6 +111,16 @@ def test_a_term_names_the_compound_it_heads_not_one_it_begins() -> None:
     assert measure_match(deeds, [(["公证员"], 1.0, ())], modified=0.5) == 0.0
 
 
+def test_a_compound_is_named_in_part_by_its_head_not_by_its_modifier() -> None:
+    """行政应诉案件 shares 行政 with 行政复议 but is no 复议 case; 复议纠错 is one, in part (临海: 80件 of 复议)."""
+    review, lawsuits = extract_figures("d", "接收行政复议申请80件,复议纠错10件;办理行政应诉案件40件次。")[::2]
+    term = [(["行政复议"], 1.0, ("行政", "复议"))]
+    assert measure_match(review, term) == 1.0
+    assert measure_match(lawsuits, term) == 0.0
+    (corrected,) = extract_figures("d", "复议纠错10件。")
+    assert measure_match(corrected, term) == 0.5
+
+
 def test_quotes_that_follow_one_another_become_one() -> None:
     """The runner-up sentence right after the best one is quoted with it; one elsewhere stays its own quote."""
     best, next_one = Evidence("d", "s", 100, 140, 0.3, "c"), Evidence("d", "s", 140, 180, 0.2, "c")
