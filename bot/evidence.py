@@ -263,9 +263,12 @@ def _unnamed(c: Candidate) -> bool:
 def _core_missing(ask: _Ask, ranked: list[Candidate]) -> bool:
     """“信用+调解” is nowhere in scope, and what is in scope holds too little of the rest of the question for
     the missing word to be a passing one (回头 in “回头复查”, beside a passage on 复议…案件)."""
-    if not ask.core or any(_says_core(ask, c) for c in ranked):
-        return False
-    return max((c.features[_COVER] for c in ranked), default=0.0) < ask.bars.core_cover
+    return bool(ask.core) and all(_lacks_core(ask, c) for c in ranked)
+
+
+def _lacks_core(ask: _Ask, c: Candidate) -> bool:
+    """The sentence neither says the core nor holds enough of the rest of the question to do without it."""
+    return bool(ask.core) and not _says_core(ask, c) and c.features[_COVER] < ask.bars.core_cover
 
 
 def _says_core(ask: _Ask, c: Candidate) -> bool:
@@ -354,6 +357,8 @@ def _summed_parts(ask: _Ask, ranked: list[Candidate]) -> Decision:
     for c in ranked:
         if c.evidence.support < floor:
             break
+        if _lacks_core(ask, c):  # parts of something else: 援助案件 do not add up to 公证
+            continue
         parts = [f for f, m in zip(c.figures, c.matches, strict=True) if m > 0 and unit_fits(ask.plan.unit, f.unit)]
         parts = one_unit(parts)
         if len(parts) == 2 and (any(is_whole(f, ask.catalog) for f in parts) or "其中" in parts[1].measure):

@@ -379,6 +379,15 @@ def test_a_total_asked_without_how_many_is_computed_but_a_which_question_is_not_
     assert plan.kind == "fact" and plan.wants != "number"
 
 
+@pytest.mark.parametrize("place", ["钟楼区2023年", "浈江区2024年"])
+def test_a_total_of_what_the_report_never_names_is_refused_as_the_plain_question_is(bot: Bot, place: str) -> None:
+    """“一共” makes a sum question, whose parts must be of the asked thing: 援助案件 and 认罪认罚案件 do not add up
+    to 司法鉴定, which the report never names. The answer is the same refusal as without “一共”."""
+    total, plain = bot.answer(f"{place}一共办理了多少件司法鉴定？"), bot.answer(f"{place}办理了多少件司法鉴定？")
+    assert total.refused and "司法鉴定" in total.answer.split("\n")[0] and "合计" not in total.answer
+    assert total.answer == plain.answer
+
+
 def test_a_whole_and_its_own_part_are_not_added_up(bot: Bot) -> None:
     """“调处纠纷7068件,协议金额…,其中…纠纷69件”: 69 is part of the 7068, so “一共” is the 7068, quoted, not 7137."""
     answer = bot.answer("缙云县目前一共调处了多少件纠纷？")
