@@ -205,9 +205,10 @@ def _single(ask: _Ask, ranked: list[Candidate]) -> Decision:
     if plan.wants == "date":  # names are rarely marked (浙江工商大学): only dates are told by their form
         good = [c for c in good if c.features[_TYPE] > 0] or good
     if plan.wants == "number" and good:
-        good = [c for c in good if _counts_what_was_asked(ask, c, ranked[0])]
-        if not good:
-            return Decision([], [], Refusal("no_figure", ask.rarest))
+        counted = [c for c in good if _counts_what_was_asked(ask, c, ranked[0])]
+        if not counted:
+            return _no_figure(ask, good)
+        good = counted
     if not good:
         return Decision([], [], _unsure(ask, ranked))
     premise = _denied(ask, good[0])
@@ -227,6 +228,16 @@ def _single(ask: _Ask, ranked: list[Candidate]) -> Decision:
     if plan.wants == "number":  # “现有律师103人” before “4家律师事务所”: the figure right after what was asked
         chosen.sort(key=lambda c: not _figure_follows_term(plan, c))
     return Decision(joined([extend_short(c.evidence, catalog) for c in chosen]), [])
+
+
+def _no_figure(ask: _Ask, good: list[Candidate]) -> Decision:
+    """No figure counts what was asked; a passage that says there was none of it (无败诉案件) answers how many."""
+    for c in good:
+        ev = c.evidence
+        none = negated(ask.plan, ask.catalog.docs[ev.doc_id].text[ev.start : ev.end])
+        if none:
+            return Decision([extend_short(ev, ask.catalog)], [], none)
+    return Decision([], [], Refusal("no_figure", ask.rarest))
 
 
 def _denied(ask: _Ask, c: Candidate) -> Refusal | None:
