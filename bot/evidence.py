@@ -233,17 +233,20 @@ def _single(ask: _Ask, ranked: list[Candidate]) -> Decision:
 def _no_figure(ask: _Ask, good: list[Candidate]) -> Decision:
     """No figure counts what was asked; a passage that says there was none of it (无败诉案件) answers how many."""
     for c in good:
-        ev = c.evidence
-        none = negated(ask.plan, ask.catalog.docs[ev.doc_id].text[ev.start : ev.end])
+        none = negated(ask.plan, _sentence(ask, c))
         if none:
-            return Decision([extend_short(ev, ask.catalog)], [], none)
+            return Decision([extend_short(c.evidence, ask.catalog)], [], none)
     return Decision([], [], Refusal("no_figure", ask.rarest))
 
 
 def _denied(ask: _Ask, c: Candidate) -> Refusal | None:
     """The best passage does not bear out what the question assumes: it never says so, or says the opposite."""
+    return premise_missing(ask.plan, c.around) or negated(ask.plan, _sentence(ask, c))
+
+
+def _sentence(ask: _Ask, c: Candidate) -> str:
     ev = c.evidence
-    return premise_missing(ask.plan, c.around) or negated(ask.plan, ask.catalog.docs[ev.doc_id].text[ev.start : ev.end])
+    return ask.catalog.docs[ev.doc_id].text[ev.start : ev.end]
 
 
 def _mostly_unused(ask: _Ask, ranked: list[Candidate]) -> bool:
