@@ -36,6 +36,7 @@ from bot.lexicon import Lexicon
 from bot.locks import IngestLock, Marker
 from bot.models import Answer
 from bot.passages import MAX_PASSAGES
+from bot.places import unnamed_place
 from bot.query import Filters, QueryPlan, RegionIndex, plan_query
 from bot.retrieve import Hit, HybridRetriever
 from bot.sentence_vectors import SentenceVectors
@@ -284,6 +285,9 @@ class Bot:
         if plan.unmapped and size:
             plan.mapped = [self._map_word(w, size, margin) for w in plan.unmapped]
         plan.terms = with_abbreviations(plan.terms, self.terms.vocabulary)
+        # a place is the question's scope, not its topic, unless it asks across the reports (which mention 北京…)
+        if plan.refusal is None and plan.doc_ids is None and not plan.is_list:
+            plan.refusal = unnamed_place(plan.question, plan.regions, self.lexicon.place)
         return plan
 
     def _senses(self, plan: QueryPlan, term: str) -> list[str]:

@@ -15,7 +15,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata, resources
 from pathlib import Path
@@ -26,10 +26,12 @@ from bot import derived
 log = logging.getLogger(__name__)
 
 # CC-CEDICT's line: traditional simplified [pinyin] /gloss/gloss/…/
-_ENTRY = re.compile(r"^\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")
+_ENTRY = re.compile(r"^\S+ (\S+) \[([^\]]*)\] /(.*)/\s*$")
 _WORD = re.compile(r"[a-z][a-z'-]+")
 # Glosses that point elsewhere, or grammar words every gloss has.
 _SKIP_GLOSS = re.compile(r"^(?:CL:|variant of|old variant|see |surname |abbr\. for)")
+# A proper name (its pinyin capitalised) whose first gloss says it is a place: 北京 [Bei3 jing1] /Beijing, capital…/
+_PLACE_GLOSS = re.compile(r"\b(?:city|province|county|district|capital|prefecture|municipality|autonomous region)\b")
 _FILLER = frozenset(
     "to a an the of and or in on for by with as at be one sb sth lit fig etc from used up out its their is his "
     "her it this that".split()
@@ -40,12 +42,16 @@ Rank = tuple[int, int]  # (which gloss of the entry names the word, how many wor
 @dataclass(frozen=True)
 class Lexicon:
     senses: dict[str, dict[str, Rank]]  # English word, or “~” + its stem → corpus term → its best rank
+    places: dict[str, str] = field(default_factory=dict)  # a place's 汉字, or its pinyin run together → 汉字
 
     @classmethod
     def build(cls, vocabulary: Iterable[str], entries: Iterable[str] | None = None) -> Lexicon:
         """From the dictionary's lines (default: the bundled CC-CEDICT), keeping headwords in `vocabulary`."""
-        keep, senses = set(vocabulary), {}
-        for term, glosses in _entries(_cedict_lines() if entries is None else entries):
+        keep, senses, places = set(vocabulary), {}, {}
+        for term, pinyin, glosses in _entries(_cedict_lines() if entries is None else entries):
+            if pinyin[:1].isupper() and len(term) >= 2 and glosses and _PLACE_GLOSS.search(glosses[0].lower()):
+                places.setdefault(term, term)
+                places.setdefault(re.sub(r"[^a-z]", "", pinyin.lower()), term)
             if term not in keep:
                 continue
             for position, gloss in enumerate(glosses):
@@ -54,7 +60,7 @@ class Lexicon:
                     best = senses.setdefault(key, {})
                     rank = (position, len(words))
                     best[term] = min(best.get(term, rank), rank)
-        return cls(senses)
+        return cls(senses, places)
 
     @classmethod
     def open(cls, vocabulary: list[str], folder: Path) -> Lexicon:
@@ -63,13 +69,15 @@ class Lexicon:
         saved = folder / f"lexicon-{_key(vocabulary)}.json"
         try:
             data = json.loads(saved.read_text(encoding="utf-8"))
-            return cls({k: {t: (r[0], r[1]) for t, r in v.items()} for k, v in data.items()})
-        except (OSError, ValueError, TypeError, IndexError, AttributeError):
+            senses = {k: {t: (r[0], r[1]) for t, r in v.items()} for k, v in data["senses"].items()}
+            return cls(senses, dict(data["places"]))
+        except (OSError, ValueError, TypeError, IndexError, AttributeError, KeyError):
             pass
         made = cls.build(vocabulary)
         try:
             with derived.written(saved) as part:
-                part.write_text(json.dumps(made.senses, ensure_ascii=False), encoding="utf-8")
+                data = {"senses": made.senses, "places": made.places}
+                part.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         except OSError as exc:  # a read-only data folder: rebuilt next time, never wrong
             log.warning("cannot save the lexicon in %s (%s)", folder, exc)
         return made
@@ -80,6 +88,10 @@ class Lexicon:
         word = word.lower()
         found = self.senses.get(word) or self.senses.get("~" + _stem(word), {})
         return [t for t, _ in sorted(found.items(), key=lambda kv: (kv[1], kv[0]))][:n]
+
+    def place(self, name: str) -> str | None:
+        """The place a name is, in 汉字, where the dictionary has it as one (北京, or Beijing; 西湖 is a lake)."""
+        return self.places.get(name) or self.places.get(name.lower())
 
     def other_senses(self, term: str, word: str, n: int) -> list[str]:
         """The dictionary's other corpus terms for the English a glossary translated as `term`, when it gives
@@ -98,12 +110,13 @@ def _key(vocabulary: list[str]) -> str:
     return hashlib.sha256(made_by).hexdigest()[:12]
 
 
-def _entries(lines: Iterable[str]) -> Iterator[tuple[str, list[str]]]:
+def _entries(lines: Iterable[str]) -> Iterator[tuple[str, str, list[str]]]:
     for line in lines:
         match = _ENTRY.match(line)
         if match and not line.startswith("#"):
-            glosses = [re.sub(r"\([^)]*\)", " ", g) for g in match.group(2).split("/")]
-            yield match.group(1), [g for g in glosses if g.strip() and not _SKIP_GLOSS.match(g.strip())]
+            glosses = [re.sub(r"\([^)]*\)", " ", g) for g in match.group(3).split("/")]
+            kept = [g for g in glosses if g.strip() and not _SKIP_GLOSS.match(g.strip())]
+            yield match.group(1), match.group(2), kept
 
 
 def _cedict_lines() -> Iterator[str]:

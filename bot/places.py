@@ -4,6 +4,7 @@ its city is one we have (韶关市武江区 vs 浈江区, “Wujin District in C
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from bot.models import Refusal
 from bot.text import segment
@@ -28,6 +29,16 @@ def unknown_place(question: str, hits: list[str]) -> Refusal | None:
     unknown = (m for m in _PLACE_EN.finditer(question) if not any(m.group(1).lower() in h for h in hits))
     match = next(unknown, None)
     return Refusal("place", match.group(0)) if match else None
+
+
+def unnamed_place(question: str, hits: list[str], place: Callable[[str], str | None]) -> Refusal | None:
+    """A place the dictionary knows (北京, Hangzhou), said without 市 or County, that is none of the reports'
+    regions: the reports do not cover it, though a passage on the rest of the question would answer for it."""
+    words = [w for w in segment(question) if len(w) >= 2] + re.findall(r"\b[A-Z][a-z]{3,}\b", question)
+    for word in words:
+        if place(word) and not any(word.lower() in h or h in word.lower() for h in hits):
+            return Refusal("place", word)
+    return None
 
 
 def short_name(name: str) -> str:
