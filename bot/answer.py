@@ -10,6 +10,7 @@ from bot.figures import Figure
 from bot.models import Citation, Evidence, Refusal
 from bot.query import QueryPlan
 from bot.store import Catalog
+from bot.text import CJK, glossed
 
 EXTRACTIVE = "extractive"
 
@@ -197,13 +198,28 @@ def refusal_head(refusal: Refusal, lang: str, place: str | None = None) -> str:
     return heads[refusal.kind].format(detail=refusal.detail)
 
 
+def _in_users_words(plan: QueryPlan, refusal: Refusal) -> Refusal:
+    """The missing word as the user wrote it (GDP, not gdp); in an English question, with the reports' term it
+    was read as, so that “budget (预算)” says what was looked for in words the user typed."""
+    if refusal.kind != "absent":
+        return refusal
+    word, term = refusal.detail, ""
+    if plan.lang == "en" and CJK.search(refusal.detail):
+        read_as = glossed(plan.question) | {t: w for w, ts in zip(plan.unmapped, plan.mapped, strict=False) for t in ts}
+        term, word = next(((t, w) for t, w in read_as.items() if refusal.detail in t or t in refusal.detail), ("", ""))
+    said = re.search(re.escape(word), plan.question, re.I) if word else None
+    if not said:
+        return refusal
+    return Refusal("absent", f"{said.group(0)} ({term})" if term else said.group(0))
+
+
 def _refusal(plan: QueryPlan, decision: Decision, cites: Citations) -> str:
     """The reason, then what the reports do say: the passage a premise was checked in, or the closest ones."""
     zh = plan.lang == "zh"
     assert decision.refusal is not None
     one = plan.doc_ids[0] if plan.doc_ids and len(plan.doc_ids) == 1 else None
     place = region_label(cites.catalog.docs[one].meta, plan.lang) if one in cites.catalog.docs else None
-    head = refusal_head(decision.refusal, plan.lang, place)
+    head = refusal_head(_in_users_words(plan, decision.refusal), plan.lang, place)
     if decision.evidence:  # a premise the passage does not bear out: show the passage
         quoted = "".join(f"{_quote(_slice(cites, e), plan.lang)}[{cites.add(e)}]" for e in decision.evidence)
         return f"{head}\n\n" + ("报告中的相关内容：" if zh else "What the report says: ") + quoted

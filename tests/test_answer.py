@@ -418,3 +418,11 @@ def test_input_that_asks_nothing_is_refused_even_after_a_turn(bot: Bot) -> None:
     assert marks.refused and "Please enter a question" in marks.answer and not marks.citations
     for word in ("hello", "asdfghjkl"):
         assert bot.answer(word).refused, word
+
+
+def test_a_missing_word_is_named_as_the_user_wrote_it(bot: Bot) -> None:
+    """Not a Chinese word an English user never typed (生产, a part of 生产总值), nor a lower-cased GDP."""
+    english = bot.answer("What is the GDP of Jinyun?")
+    assert english.refused and "“GDP (生产总值)”" in english.answer.split("\n")[0], english.answer
+    chinese = bot.answer("缙云县的GDP是多少？")
+    assert chinese.refused and "“GDP”" in chinese.answer.split("\n")[0], chinese.answer
