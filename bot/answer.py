@@ -64,6 +64,10 @@ def compose(plan: QueryPlan, decision: Decision, catalog: Catalog) -> tuple[str,
         return _computed_text(plan, decision.figures, cites), cites.items, False
     listed = plan.kind in ("list", "count")
     lines = _list_lines(plan, decision.evidence, cites) if listed else _single_lines(plan, decision.evidence, cites)
+    # “not found”, not “not given”: the figure may be there in words the measure match missed
+    zh = plan.lang == "zh"
+    no_figure = "在{}的报告中没有找到对应的数字。" if zh else "No matching figure found in the {} report."
+    lines += [no_figure.format(region_label(catalog.docs[d].meta, plan.lang)) for d in decision.unanswered]
     return "\n".join(lines), cites.items, False
 
 

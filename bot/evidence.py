@@ -77,6 +77,7 @@ class Decision:
     refusal: Refusal | None = None
     figures: list[tuple[Figure, Evidence]] = field(default_factory=list)  # computed answers, one per report
     confidence: float = 0.0  # the best sentence's probability
+    unanswered: list[str] = field(default_factory=list)  # reports a compare names that give no figure for it
 
 
 SentenceSimilarity = Callable[[str, int], float]
@@ -353,8 +354,13 @@ def _computed(ask: _Ask, ranked: list[Candidate]) -> Decision:
             if unit_fits(plan.unit, fig.unit) and match > 0 and key > best.get(at, (NO_KEY,))[0]:
                 best[at] = (key, fig, c.evidence)
     picked = like_units(best)
-    if len(picked) < 2:  # one report has the figure: say it as a fact; none: say so
-        return _single(ask, ranked) if picked else Decision([], [], Refusal("no_figure", ask.rarest))
+    if not picked:
+        return Decision([], [], Refusal("no_figure", ask.rarest))
+    if len(picked) < 2:  # one report has the figure: say it as a fact, and which named ones give none
+        decision = _single(ask, ranked)
+        quoted = {ev.doc_id for ev in decision.evidence}
+        decision.unanswered = [d for d in plan.doc_ids or [] if d not in quoted and not decision.refusal]
+        return decision
     return Decision([ev for _, ev in picked], [], figures=picked)
 
 

@@ -426,3 +426,11 @@ def test_a_missing_word_is_named_as_the_user_wrote_it(bot: Bot) -> None:
     assert english.refused and "“GDP (生产总值)”" in english.answer.split("\n")[0], english.answer
     chinese = bot.answer("缙云县的GDP是多少？")
     assert chinese.refused and "“GDP”" in chinese.answer.split("\n")[0], chinese.answer
+
+
+def test_a_compare_where_one_named_report_has_no_figure_says_so(bot: Bot) -> None:
+    """Zhonglou gives 执业律师475名, Huancui no count of lawyers: the one figure is quoted, the other report named."""
+    answer = bot.answer("Which had more lawyers, Zhonglou or Huancui?")
+    assert not answer.refused and "475" in answer.answer
+    assert "No matching figure found in the Huancui District" in answer.answer, answer.answer
+    assert "没有找到对应的数字" not in bot.answer("缙云县有多少律师？").answer  # one report asked: nothing to add
