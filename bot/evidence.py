@@ -356,10 +356,11 @@ def _computed(ask: _Ask, ranked: list[Candidate]) -> Decision:
     picked = like_units(best)
     if not picked:
         return Decision([], [], Refusal("no_figure", ask.rarest))
-    if len(picked) < 2:  # one report has the figure: say it as a fact, and which named ones give none
+    if len(picked) < 2:  # one report has the figure: say it as a fact, and in which named ones none was found
         decision = _single(ask, ranked)
-        quoted = {ev.doc_id for ev in decision.evidence}
-        decision.unanswered = [d for d in plan.doc_ids or [] if d not in quoted and not decision.refusal]
+        if not decision.refusal:
+            quoted = {ev.doc_id for ev in decision.evidence}
+            decision.unanswered = [d for d in plan.doc_ids or [] if d not in quoted]
         return decision
     return Decision([ev for _, ev in picked], [], figures=picked)
 
